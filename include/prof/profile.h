@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/* Reader API for libprof profiles (docs/format.md): record-by-record decoding, and loading one or
+ * more files into an in-memory profile that the tools aggregate.
+ *
+ * Thread contract: a reader or profile object is used by one thread at a time. Nothing here is
+ * async-signal-safe; the runtime never calls it. */
+#ifndef PROF_PROFILE_H
+#define PROF_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------- Record-level reader ---------- */
+
+struct prof_reader;
+
+struct prof_rec_header {
+    uint64_t pid, ppid;
+    const char *exe_path;
+    size_t argc;
+    const char **argv;
+    uint64_t start_realtime_ns, start_monotonic_ns;
+    uint64_t modes, hz, timer, unwinder, max_depth, flush_ms, alloc_rate;
+    const char *hostname;
+    uint64_t timer_requested;
+};
+
+struct prof_rec_segment {
+    uint64_t start, size, file_offset, flags;
+};
+
+struct prof_rec_module {
+    uint64_t module_id, load_ns;
+    const char *path;
+    const uint8_t *build_id;
+    size_t build_id_len;
+    uint64_t bias;
+    size_t nsegs;
+    const struct prof_rec_segment *segs;
+};
+
+struct prof_rec_module_unload {
+    uint64_t module_id, unload_ns;
+};
+
+struct prof_rec_thread {
+    uint64_t tid;
+    const char *name;
+    uint64_t time_ns;
+};
+
+struct prof_rec_stack {
+    uint64_t stack_id, flags;
+    size_t nframes;
+    const uint64_t *frames; /* leaf first */
+};
+
+struct prof_rec_sample {
+    uint64_t tid, stack_id;
+    uint64_t time_ns; /* absolute within the run: deltas already summed */
+    uint64_t weight, kind, region_id;
+};
+
+struct prof_rec_samples {
+    size_t count;
+    const struct prof_rec_sample *samples;
+};
+
+struct prof_rec_counter {
+    uint64_t key, value;
+};
+
+struct prof_rec_counters {
+    uint64_t time_ns;
+    size_t n;
+    const struct prof_rec_counter *pairs;
+};
+
+struct prof_rec_end {
+    uint64_t end_ns, reason;
+};
+
+struct prof_rec_warning {
+    uint64_t time_ns;
+    const char *message;
+};
+
+struct prof_record {
+    uint32_t type;      /* FMT_REC_* value (format.h); unknown types are returned as-is */
+    uint32_t chunk;     /* index of the chunk holding the record, from 0 */
+    const uint8_t *raw; /* the record body, for unknown types and --dump */
+    size_t raw_len;
+    union {
+        struct prof_rec_header header;
+        struct prof_rec_module module;
+        struct prof_rec_module_unload unload;
+        struct prof_rec_thread thread;
+        struct prof_rec_stack stack;
+        struct prof_rec_samples samples;
+        struct prof_rec_counters counters;
+        struct prof_rec_end end;
+        struct prof_rec_warning warning;
+    } u;
+};
+
+/* Opens `path`. Returns 0, or a negative errno (-ENOENT ...) or PROF_E_* with a message available
+ * from prof_reader_error() — the reader object is returned even on failure so the message can be
+ * read; close it in all cases. */
+int prof_reader_open(const char *path, struct prof_reader **out);
+/* Same, from a memory buffer (copied). `name` is used in messages. */
+int prof_reader_open_mem(const void *data, size_t len, const char *name, struct prof_reader **out);
+/* Decodes the next record into *rec; pointers in it stay valid until the next call.
+ * Returns 1 for a record, 0 at the clean end of the file, or a negative PROF_E_* code when the rest
+ * of the file is damaged (every record before the damage has been returned). */
+int prof_reader_next(struct prof_reader *r, struct prof_record *rec);
+/* One-line description of the last error ("corrupt chunk 3: data checksum mismatch"). */
+const char *prof_reader_error(const struct prof_reader *r);
+void prof_reader_close(struct prof_reader *r);
+
+/* Error codes, in a range that does not collide with negative errno values. */
+enum {
+    PROF_E_NOT_PROFILE = -4001, /* bad magic: not a libprof profile */
+    PROF_E_VERSION = -4002,     /* unsupported format version or flags */
+    PROF_E_TRUNCATED = -4003,   /* file ends inside a chunk */
+    PROF_E_CORRUPT = -4004,     /* checksum, length, zlib or record-level damage */
+    PROF_E_EMPTY = -4005,       /* valid file header but no complete chunk */
+};
+const char *prof_strerror(int err);
+
+/* ---------- Loaded profile: one or more files merged ---------- */
+
+struct prof_segment {
+    uint64_t start, size, file_offset, flags;
+};
+
+struct prof_module {
+    uint32_t process;   /* index into prof_profile.processes */
+    char *path;
+    uint8_t *build_id;
+    size_t build_id_len;
+    uint64_t bias;
+    uint64_t load_ns, unload_ns; /* unload_ns = UINT64_MAX if never unloaded */
+    size_t nsegs;
+    struct prof_segment *segs;
+};
+
+struct prof_stack {
+    uint32_t flags;   /* FMT_STACK_* */
+    uint32_t nframes;
+    uint64_t *frames; /* leaf first */
+};
+
+struct prof_sample {
+    uint32_t process; /* index into prof_profile.processes */
+    uint32_t tid;
+    uint32_t stack;   /* index into prof_profile.stacks */
+    uint32_t kind;    /* FMT_KIND_* */
+    uint64_t time_ns; /* relative to the start of its process's run */
+    uint64_t weight;
+    uint64_t region_id;
+};
+
+struct prof_thread {
+    uint32_t process;
+    uint32_t tid;
+    char *name;       /* latest name seen */
+    uint64_t weight;  /* total sample weight of this thread */
+};
+
+struct prof_counter {
+    uint64_t key, value;
+};
+
+struct prof_process {
+    char *file;       /* file it was read from */
+    uint64_t pid, ppid;
+    char *exe_path;
+    size_t argc;
+    char **argv;
+    char *hostname;
+    uint64_t start_realtime_ns, start_monotonic_ns;
+    uint64_t modes, hz, timer, timer_requested, unwinder, max_depth, flush_ms, alloc_rate;
+    uint64_t duration_ns; /* END.end_ns, else the last timestamp seen */
+    int ended_cleanly;
+    size_t ncounters;
+    struct prof_counter *counters; /* last COUNTERS record */
+};
+
+struct prof_profile {
+    size_t nprocesses;
+    struct prof_process *processes;
+    size_t nmodules;
+    struct prof_module *modules;
+    size_t nstacks;
+    struct prof_stack *stacks;
+    size_t nsamples;
+    struct prof_sample *samples;
+    size_t nthreads;
+    struct prof_thread *threads;
+    size_t nwarnings;
+    char **warnings; /* runtime WARNINGs and reader damage messages, "FILE: message" */
+    int damaged;     /* at least one file was truncated or corrupt (data before it was kept) */
+};
+
+/* Loads and merges `nfiles` profiles. Returns 0 and a profile (possibly damaged, see ->damaged and
+ * ->warnings), or a negative error with a one-line "FILE: reason" message in errbuf when a file
+ * cannot be used at all (missing, foreign, no complete chunk). */
+int prof_profile_load(const char *const *files, size_t nfiles, struct prof_profile **out,
+                      char *errbuf, size_t errlen);
+void prof_profile_free(struct prof_profile *p);
+
+/* Value of a counter summed over processes (0 if absent). */
+uint64_t prof_profile_counter(const struct prof_profile *p, uint64_t key);
+/* Module containing `addr` for a sample of `process` taken at `time_ns`, or NULL. */
+const struct prof_module *prof_profile_find_module(const struct prof_profile *p, uint32_t process,
+                                                   uint64_t addr, uint64_t time_ns);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
