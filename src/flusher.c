@@ -1,2 +1,428 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
+/* The flusher thread: drains every thread's ring, deduplicates stacks, notes modules and thread
+ * names, and appends one chunk per flush interval (and a last one, with END, at exit). */
+#define _GNU_SOURCE
+#include "format.h"
+#include "runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NAME_TABLE_SIZE 4096 /* tids remembered with their last written name (open addressing) */
+#define MAX_PAYLOAD_BEFORE_CHUNK (4u << 20)
+
+struct tid_name {
+    uint32_t tid; /* 0 = empty */
+    char name[16];
+};
+
+static struct {
+    struct prof_config cfg;
+    struct run_info run;
+    struct writer *w;
+    pthread_t thread;
+    int started;
+    int stopping; /* under lock */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+
+    struct stacktab *stacks;
+    struct fmt_buf defs;    /* MODULE, THREAD, STACK, WARNING records of the pending chunk */
+    struct fmt_buf tuples;  /* sample tuples of the pending SAMPLES record */
+    uint64_t ntuples;
+    uint64_t prev_time_ns;  /* for the pending record's time deltas */
+    struct fmt_buf payload; /* assembled chunk payload */
+    uint8_t *entry;         /* one ring entry */
+    size_t entry_cap;
+    int header_written;
+    uint64_t last_chunk_ns;
+
+    struct tid_name names[NAME_TABLE_SIZE];
+    struct thread_counters exited; /* counters of threads whose slots were recycled */
+} fl = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+/* ---- records ---- */
+
+static void put_cmdline(struct fmt_buf *body)
+{
+    char buf[8192];
+    ssize_t n = 0;
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+    }
+    if (n < 0)
+        n = 0;
+    buf[n] = 0;
+    uint64_t argc = 0;
+    for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1)
+        argc++;
+    fmt_put_varint(body, argc);
+    for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1)
+        fmt_put_string(body, buf + i);
+}
+
+static void emit_header(struct fmt_buf *out)
+{
+    struct fmt_buf b;
+    fmt_buf_init(&b);
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    exe[n > 0 ? n : 0] = 0;
+    struct utsname un;
+    if (uname(&un) != 0)
+        un.nodename[0] = 0;
+    fmt_put_varint(&b, (uint64_t)getpid());
+    fmt_put_varint(&b, (uint64_t)getppid());
+    fmt_put_string(&b, exe);
+    put_cmdline(&b);
+    fmt_put_varint(&b, fl.run.start_realtime_ns);
+    fmt_put_varint(&b, fl.run.start_monotonic_ns);
+    fmt_put_varint(&b, fl.cfg.modes);
+    fmt_put_varint(&b, fl.cfg.hz);
+    fmt_put_varint(&b, (uint64_t)fl.run.timer);
+    fmt_put_varint(&b, (uint64_t)fl.cfg.unwinder);
+    fmt_put_varint(&b, fl.cfg.max_depth);
+    fmt_put_varint(&b, fl.cfg.flush_ms);
+    fmt_put_varint(&b, 0); /* alloc_rate: allocation mode not built yet */
+    fmt_put_string(&b, un.nodename);
+    fmt_put_varint(&b, (uint64_t)fl.cfg.timer);
+    fmt_put_record(out, FMT_REC_HEADER, &b);
+    fmt_buf_free(&b);
+}
+
+static void emit_thread(uint32_t tid, const char *name, uint64_t now_ns)
+{
+    struct fmt_buf b;
+    fmt_buf_init(&b);
+    fmt_put_varint(&b, tid);
+    fmt_put_string(&b, name);
+    fmt_put_varint(&b, now_ns);
+    fmt_put_record(&fl.defs, FMT_REC_THREAD, &b);
+    fmt_buf_free(&b);
+}
+
+static void emit_warning(const char *msg, uint64_t time_ns, void *arg)
+{
+    (void)arg;
+    struct fmt_buf b;
+    fmt_buf_init(&b);
+    fmt_put_varint(&b, time_ns);
+    fmt_put_string(&b, msg);
+    fmt_put_record(&fl.defs, FMT_REC_WARNING, &b);
+    fmt_buf_free(&b);
+}
+
+/* ---- thread names ---- */
+
+static struct tid_name *name_slot(uint32_t tid)
+{
+    size_t i = (tid * 2654435761u) & (NAME_TABLE_SIZE - 1);
+    for (size_t probes = 0; probes < NAME_TABLE_SIZE; probes++, i = (i + 1) & (NAME_TABLE_SIZE - 1))
+        if (fl.names[i].tid == tid || fl.names[i].tid == 0)
+            return &fl.names[i];
+    /* Table full (thousands of distinct tids): reuse a bucket; a name may be written twice. */
+    return &fl.names[(tid * 2654435761u) & (NAME_TABLE_SIZE - 1)];
+}
+
+static int read_comm(uint32_t tid, char name[16])
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/task/%u/comm", tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, name, 15);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    name[n] = 0;
+    if (n > 0 && name[n - 1] == '\n')
+        name[n - 1] = 0;
+    return 0;
+}
+
+/* Emits a THREAD record when the tid is new or its name changed. */
+static void note_thread_name(uint32_t tid, const char *name, uint64_t now_ns)
+{
+    struct tid_name *e = name_slot(tid);
+    if (e->tid == tid && strcmp(e->name, name) == 0)
+        return;
+    e->tid = tid;
+    snprintf(e->name, sizeof(e->name), "%s", name);
+    emit_thread(tid, name, now_ns);
+}
+
+static void refresh_thread_name(struct thread_state *ts, uint64_t now_ns)
+{
+    char name[16];
+    if (read_comm((uint32_t)ts->tid, name) == 0) {
+        memcpy(ts->name, name, sizeof(name));
+        ts->name_known = 1;
+    }
+    if (ts->name_known)
+        note_thread_name((uint32_t)ts->tid, ts->name, now_ns);
+}
+
+/* ---- draining ---- */
+
+static void add_sample(const struct ring_sample *s, const uint64_t *pcs)
+{
+    int is_new;
+    uint64_t id = stacktab_intern(fl.stacks, pcs, s->nframes, s->flags, &is_new);
+    if (id == 0)
+        return; /* out of memory: counted as dropped by the caller's accounting below */
+    if (is_new) {
+        struct fmt_buf b;
+        fmt_buf_init(&b);
+        fmt_put_varint(&b, id);
+        fmt_put_varint(&b, s->flags);
+        fmt_put_varint(&b, s->nframes);
+        for (uint32_t i = 0; i < s->nframes; i++) {
+            if (i == 0)
+                fmt_put_varint(&b, pcs[0]);
+            else
+                fmt_put_svarint(&b, (int64_t)(pcs[i] - pcs[i - 1]));
+        }
+        fmt_put_record(&fl.defs, FMT_REC_STACK, &b);
+        fmt_buf_free(&b);
+    }
+    fmt_put_varint(&fl.tuples, s->tid);
+    fmt_put_varint(&fl.tuples, id);
+    fmt_put_svarint(&fl.tuples, (int64_t)(s->time_ns - fl.prev_time_ns));
+    fmt_put_varint(&fl.tuples, s->weight);
+    fmt_put_varint(&fl.tuples, s->kind);
+    fmt_put_varint(&fl.tuples, s->region);
+    fl.prev_time_ns = s->time_ns;
+    fl.ntuples++;
+}
+
+static void drain_ring(struct thread_state *ts, uint64_t now_ns)
+{
+    for (;;) {
+        size_t len = ring_get(ts->ring, fl.entry, fl.entry_cap);
+        if (len == 0)
+            return;
+        if (len > fl.entry_cap || len < sizeof(struct ring_sample))
+            continue; /* cannot happen with our producers; never trust it blindly */
+        struct ring_sample s;
+        memcpy(&s, fl.entry, sizeof(s));
+        if (sizeof(s) + (size_t)s.nframes * 8 != len)
+            continue;
+        struct tid_name *e = name_slot(s.tid);
+        if (e->tid != s.tid)
+            refresh_thread_name(ts, now_ns);
+        add_sample(&s, (const uint64_t *)(fl.entry + sizeof(s)));
+    }
+}
+
+static void fold_counters(struct thread_counters *sum, const struct thread_counters *c)
+{
+    atomic_fetch_add(&sum->samples, atomic_load(&c->samples));
+    atomic_fetch_add(&sum->dropped, atomic_load(&c->dropped));
+    atomic_fetch_add(&sum->unwind_failed, atomic_load(&c->unwind_failed));
+    atomic_fetch_add(&sum->truncated, atomic_load(&c->truncated));
+    atomic_fetch_add(&sum->overruns, atomic_load(&c->overruns));
+    atomic_fetch_add(&sum->reentered, atomic_load(&c->reentered));
+    atomic_fetch_add(&sum->weight, atomic_load(&c->weight));
+}
+
+static void drain_all(uint64_t now_ns, int refresh_names)
+{
+    modules_scan(&fl.defs, now_ns);
+    size_t n = threads_slot_count();
+    for (size_t i = 0; i < n; i++) {
+        struct thread_state *ts = threads_slot(i);
+        if (!ts)
+            continue;
+        /* acquire: pairs with the release stores of state in threads.c. */
+        int state = atomic_load_explicit(&ts->state, memory_order_acquire);
+        if (state == SLOT_LIVE) {
+            drain_ring(ts, now_ns);
+            if (refresh_names)
+                refresh_thread_name(ts, now_ns);
+        } else if (state == SLOT_EXITED) {
+            drain_ring(ts, now_ns);
+            if (ts->name_known)
+                note_thread_name((uint32_t)ts->tid, ts->name, now_ns);
+            fold_counters(&fl.exited, &ts->ctr);
+            threads_release(ts);
+        }
+    }
+}
+
+static void put_counter(struct fmt_buf *b, uint64_t key, uint64_t value, uint64_t *n)
+{
+    fmt_put_varint(b, key);
+    fmt_put_varint(b, value);
+    (*n)++;
+}
+
+static uint64_t ts_ns(struct timeval tv) { return (uint64_t)tv.tv_sec * 1000000000u + (uint64_t)tv.tv_usec * 1000u; }
+
+static void emit_counters(struct fmt_buf *out, uint64_t now_ns)
+{
+    struct thread_counters sum;
+    memset(&sum, 0, sizeof(sum));
+    fold_counters(&sum, &fl.exited);
+    size_t n = threads_slot_count();
+    for (size_t i = 0; i < n; i++) {
+        struct thread_state *ts = threads_slot(i);
+        if (ts && atomic_load_explicit(&ts->state, memory_order_acquire) == SLOT_LIVE)
+            fold_counters(&sum, &ts->ctr);
+    }
+    struct rusage ru;
+    uint64_t user = 0, sys = 0;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        user = ts_ns(ru.ru_utime);
+        sys = ts_ns(ru.ru_stime);
+    }
+    struct timespec cpu;
+    uint64_t cpu_ns = user + sys;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu) == 0)
+        cpu_ns = (uint64_t)cpu.tv_sec * 1000000000u + (uint64_t)cpu.tv_nsec;
+
+    struct fmt_buf pairs, b;
+    fmt_buf_init(&pairs);
+    fmt_buf_init(&b);
+    uint64_t np = 0;
+    put_counter(&pairs, FMT_CTR_SAMPLES, atomic_load(&sum.samples), &np);
+    put_counter(&pairs, FMT_CTR_DROPPED, atomic_load(&sum.dropped), &np);
+    put_counter(&pairs, FMT_CTR_UNWIND_FAILED, atomic_load(&sum.unwind_failed), &np);
+    put_counter(&pairs, FMT_CTR_TRUNCATED, atomic_load(&sum.truncated), &np);
+    put_counter(&pairs, FMT_CTR_OVERRUNS, atomic_load(&sum.overruns), &np);
+    put_counter(&pairs, FMT_CTR_CPU_NS, cpu_ns, &np);
+    put_counter(&pairs, FMT_CTR_THREADS, threads_registered_total(), &np);
+    put_counter(&pairs, FMT_CTR_WRITE_ERRORS, writer_errors(fl.w), &np);
+    put_counter(&pairs, FMT_CTR_REENTERED, atomic_load(&sum.reentered), &np);
+    put_counter(&pairs, FMT_CTR_USER_NS, user, &np);
+    put_counter(&pairs, FMT_CTR_SYS_NS, sys, &np);
+    put_counter(&pairs, FMT_CTR_NO_THREAD, atomic_load(&sampler_no_thread) + threads_out_of_slots(),
+                &np);
+    put_counter(&pairs, FMT_CTR_WEIGHT, atomic_load(&sum.weight), &np);
+    fmt_put_varint(&b, now_ns);
+    fmt_put_varint(&b, np);
+    fmt_put_bytes(&b, pairs.data, pairs.len);
+    fmt_put_record(out, FMT_REC_COUNTERS, &b);
+    fmt_buf_free(&pairs);
+    fmt_buf_free(&b);
+}
+
+/* Assembles HEADER (first time), definitions, SAMPLES, COUNTERS [, END] and writes one chunk. */
+static void write_chunk(uint64_t now_ns, int final)
+{
+    log_drain(emit_warning, NULL);
+    struct fmt_buf *p = &fl.payload;
+    fmt_buf_reset(p);
+    if (!fl.header_written) {
+        emit_header(p);
+        fl.header_written = 1;
+    }
+    fmt_put_bytes(p, fl.defs.data, fl.defs.len);
+    if (fl.ntuples > 0) {
+        struct fmt_buf b;
+        fmt_buf_init(&b);
+        fmt_put_varint(&b, FMT_SAMPLE_FIELDS);
+        fmt_put_varint(&b, fl.ntuples);
+        fmt_put_bytes(&b, fl.tuples.data, fl.tuples.len);
+        fmt_put_record(p, FMT_REC_SAMPLES, &b);
+        fmt_buf_free(&b);
+    }
+    emit_counters(p, now_ns);
+    if (final) {
+        struct fmt_buf b;
+        fmt_buf_init(&b);
+        fmt_put_varint(&b, now_ns);
+        fmt_put_varint(&b, 0);
+        fmt_put_record(p, FMT_REC_END, &b);
+        fmt_buf_free(&b);
+    }
+    if (!p->failed && fl.w)
+        writer_chunk(fl.w, p->data, p->len);
+    fmt_buf_reset(&fl.defs);
+    fmt_buf_reset(&fl.tuples);
+    fl.ntuples = 0;
+    fl.prev_time_ns = 0;
+    fl.last_chunk_ns = now_ns;
+}
+
+static void *flusher_main(void *arg)
+{
+    (void)arg;
+    unsigned drain_ms = fl.cfg.flush_ms < 100 ? fl.cfg.flush_ms : 100;
+    pthread_mutex_lock(&fl.lock);
+    while (!fl.stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (long)drain_ms * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&fl.wake, &fl.lock, &until);
+        if (fl.stopping)
+            break;
+        pthread_mutex_unlock(&fl.lock);
+        uint64_t now = sampler_now_ns();
+        int chunk_due = now - fl.last_chunk_ns >= (uint64_t)fl.cfg.flush_ms * 1000000u;
+        drain_all(now, chunk_due);
+        if (chunk_due || fl.defs.len + fl.tuples.len > MAX_PAYLOAD_BEFORE_CHUNK)
+            write_chunk(now, 0);
+        pthread_mutex_lock(&fl.lock);
+    }
+    pthread_mutex_unlock(&fl.lock);
+    uint64_t now = sampler_now_ns();
+    drain_all(now, 1);
+    write_chunk(now, 1);
+    return NULL;
+}
+
+int flusher_start(const struct prof_config *cfg, const struct run_info *run, struct writer *w)
+{
+    fl.cfg = *cfg;
+    fl.run = *run;
+    fl.w = w;
+    fl.stacks = stacktab_new();
+    fl.entry_cap = sizeof(struct ring_sample) + PROF_MAX_DEPTH_LIMIT * sizeof(uint64_t);
+    fl.entry = malloc(fl.entry_cap);
+    if (!fl.stacks || !fl.entry)
+        return -ENOMEM;
+    fmt_buf_init(&fl.defs);
+    fmt_buf_init(&fl.tuples);
+    fmt_buf_init(&fl.payload);
+
+    /* Our own thread: created with the real pthread_create (not profiled), and with SIGPROF blocked
+     * so a process-wide timer never picks it. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGPROF);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int r = preload_real_pthread_create()(&fl.thread, NULL, flusher_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r != 0)
+        return -r;
+    fl.started = 1;
+    return 0;
+}
+
+void flusher_stop(void)
+{
+    if (!fl.started)
+        return;
+    fl.started = 0;
+    pthread_mutex_lock(&fl.lock);
+    fl.stopping = 1;
+    pthread_cond_signal(&fl.wake);
+    pthread_mutex_unlock(&fl.lock);
+    pthread_join(fl.thread, NULL);
+    writer_close(fl.w);
+    fl.w = NULL;
+}

@@ -1,2 +1,596 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
+/* Profile loader: reads one or more files with the reader and merges them into struct prof_profile. */
+#include "prof/profile.h"
+
+#include "format.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One PT_LOAD range of one module, in the per-process address index used by find_module. */
+struct profile_seg {
+    uint32_t process;
+    uint32_t module;
+    uint64_t start, end; /* [start, end) */
+    uint64_t max_end;    /* largest end among this entry and the ones before it in its process */
+};
+
+/* The public struct comes first so a prof_profile pointer is also a profile_impl pointer. */
+struct profile_impl {
+    struct prof_profile pub;
+    size_t cap_processes, cap_modules, cap_stacks, cap_samples, cap_threads, cap_warnings;
+    struct profile_seg *segs;
+    size_t nsegs;
+};
+
+/* Writer-chosen 64-bit id -> index, per file (open addressing; value 0 = empty slot). */
+struct profile_map {
+    uint64_t *keys;
+    uint32_t *vals; /* index + 1 */
+    size_t cap, n;
+};
+
+/* State of the file being loaded. */
+struct profile_file {
+    const char *path;
+    uint32_t process;
+    struct profile_map stacks, modules, threads;
+    uint64_t last_ns;
+    int have_process;
+};
+
+static uint64_t profile_hash(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    return k;
+}
+
+static uint32_t profile_map_get(const struct profile_map *m, uint64_t key)
+{
+    if (!m->cap)
+        return 0;
+    for (size_t i = profile_hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (!m->vals[i])
+            return 0;
+        if (m->keys[i] == key)
+            return m->vals[i];
+    }
+}
+
+static int profile_map_put(struct profile_map *m, uint64_t key, uint32_t val);
+
+static int profile_map_grow(struct profile_map *m)
+{
+    struct profile_map bigger = {0};
+    bigger.cap = m->cap ? m->cap * 2 : 64;
+    bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
+    bigger.vals = calloc(bigger.cap, sizeof(*bigger.vals));
+    if (!bigger.keys || !bigger.vals) {
+        free(bigger.keys);
+        free(bigger.vals);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->vals[i])
+            profile_map_put(&bigger, m->keys[i], m->vals[i]);
+    free(m->keys);
+    free(m->vals);
+    *m = bigger;
+    return 0;
+}
+
+/* Inserts or replaces; `val` must be non-zero. */
+static int profile_map_put(struct profile_map *m, uint64_t key, uint32_t val)
+{
+    if ((m->n + 1) * 2 > m->cap && profile_map_grow(m) < 0)
+        return -ENOMEM;
+    size_t i = profile_hash(key) & (m->cap - 1);
+    while (m->vals[i] && m->keys[i] != key)
+        i = (i + 1) & (m->cap - 1);
+    if (!m->vals[i])
+        m->n++;
+    m->keys[i] = key;
+    m->vals[i] = val;
+    return 0;
+}
+
+static void profile_map_free(struct profile_map *m)
+{
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof(*m));
+}
+
+/* Makes room for one more element in a growable array. */
+static int profile_reserve(void *arr, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 16;
+    void *p = realloc(*(void **)arr, c * size);
+    if (!p)
+        return -ENOMEM;
+    *(void **)arr = p;
+    *cap = c;
+    return 0;
+}
+
+static char *profile_strdup(const char *s) { return strdup(s ? s : ""); }
+
+__attribute__((format(printf, 3, 4))) static int profile_warn(struct profile_impl *pi,
+                                                              const char *file, const char *fmt, ...)
+{
+    struct prof_profile *p = &pi->pub;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (profile_reserve(&p->warnings, &pi->cap_warnings, p->nwarnings, sizeof(*p->warnings)) < 0)
+        return -ENOMEM;
+    size_t len = strlen(file) + strlen(msg) + 3;
+    char *w = malloc(len);
+    if (!w)
+        return -ENOMEM;
+    snprintf(w, len, "%s: %s", file, msg);
+    p->warnings[p->nwarnings++] = w;
+    return 0;
+}
+
+static void profile_seen(struct profile_file *f, uint64_t t)
+{
+    if (t > f->last_ns)
+        f->last_ns = t;
+}
+
+static int profile_add_process(struct profile_impl *pi, struct profile_file *f,
+                               const struct prof_rec_header *h)
+{
+    struct prof_profile *p = &pi->pub;
+    if (profile_reserve(&p->processes, &pi->cap_processes, p->nprocesses, sizeof(*p->processes)) < 0)
+        return -ENOMEM;
+    struct prof_process *pr = &p->processes[p->nprocesses];
+    memset(pr, 0, sizeof(*pr));
+    p->nprocesses++; /* counted now so prof_profile_free releases a half-built entry */
+    pr->file = profile_strdup(f->path);
+    pr->exe_path = profile_strdup(h->exe_path);
+    pr->hostname = profile_strdup(h->hostname);
+    pr->argv = calloc(h->argc + 1, sizeof(*pr->argv));
+    if (!pr->file || !pr->exe_path || !pr->hostname || !pr->argv)
+        return -ENOMEM;
+    for (size_t i = 0; i < h->argc; i++) {
+        pr->argv[i] = profile_strdup(h->argv[i]);
+        if (!pr->argv[i])
+            return -ENOMEM;
+        pr->argc = i + 1;
+    }
+    pr->pid = h->pid;
+    pr->ppid = h->ppid;
+    pr->start_realtime_ns = h->start_realtime_ns;
+    pr->start_monotonic_ns = h->start_monotonic_ns;
+    pr->modes = h->modes;
+    pr->hz = h->hz;
+    pr->timer = h->timer;
+    pr->timer_requested = h->timer_requested;
+    pr->unwinder = h->unwinder;
+    pr->max_depth = h->max_depth;
+    pr->flush_ms = h->flush_ms;
+    pr->alloc_rate = h->alloc_rate;
+    f->process = (uint32_t)(p->nprocesses - 1);
+    f->have_process = 1;
+    return 0;
+}
+
+static int profile_add_module(struct profile_impl *pi, struct profile_file *f,
+                              const struct prof_rec_module *m)
+{
+    struct prof_profile *p = &pi->pub;
+    if (profile_reserve(&p->modules, &pi->cap_modules, p->nmodules, sizeof(*p->modules)) < 0)
+        return -ENOMEM;
+    struct prof_module *mod = &p->modules[p->nmodules];
+    memset(mod, 0, sizeof(*mod));
+    p->nmodules++;
+    mod->process = f->process;
+    mod->path = profile_strdup(m->path);
+    mod->bias = m->bias;
+    mod->load_ns = m->load_ns;
+    mod->unload_ns = UINT64_MAX;
+    mod->build_id = malloc(m->build_id_len ? m->build_id_len : 1);
+    mod->segs = calloc(m->nsegs ? m->nsegs : 1, sizeof(*mod->segs));
+    if (!mod->path || !mod->build_id || !mod->segs)
+        return -ENOMEM;
+    if (m->build_id_len)
+        memcpy(mod->build_id, m->build_id, m->build_id_len);
+    mod->build_id_len = m->build_id_len;
+    for (size_t i = 0; i < m->nsegs; i++) {
+        mod->segs[i].start = m->segs[i].start;
+        mod->segs[i].size = m->segs[i].size;
+        mod->segs[i].file_offset = m->segs[i].file_offset;
+        mod->segs[i].flags = m->segs[i].flags;
+    }
+    mod->nsegs = m->nsegs;
+    profile_seen(f, m->load_ns);
+    return profile_map_put(&f->modules, m->module_id, (uint32_t)p->nmodules);
+}
+
+static int profile_add_stack(struct profile_impl *pi, struct profile_file *f,
+                             const struct prof_rec_stack *s)
+{
+    struct prof_profile *p = &pi->pub;
+    if (profile_reserve(&p->stacks, &pi->cap_stacks, p->nstacks, sizeof(*p->stacks)) < 0)
+        return -ENOMEM;
+    struct prof_stack *st = &p->stacks[p->nstacks];
+    memset(st, 0, sizeof(*st));
+    p->nstacks++;
+    st->frames = malloc((s->nframes ? s->nframes : 1) * sizeof(*st->frames));
+    if (!st->frames)
+        return -ENOMEM;
+    if (s->nframes)
+        memcpy(st->frames, s->frames, s->nframes * sizeof(*st->frames));
+    st->nframes = (uint32_t)s->nframes; /* the reader enforces <= 1024 */
+    st->flags = s->flags > UINT32_MAX ? UINT32_MAX : (uint32_t)s->flags;
+    /* A redefinition of an id (never written by libprof) takes effect from here on. */
+    return profile_map_put(&f->stacks, s->stack_id, (uint32_t)p->nstacks);
+}
+
+/* Thread index for (current process, tid), created on first use. */
+static int profile_thread(struct profile_impl *pi, struct profile_file *f, uint32_t tid,
+                          uint32_t *idx)
+{
+    struct prof_profile *p = &pi->pub;
+    uint32_t v = profile_map_get(&f->threads, tid);
+    if (v) {
+        *idx = v - 1;
+        return 0;
+    }
+    if (profile_reserve(&p->threads, &pi->cap_threads, p->nthreads, sizeof(*p->threads)) < 0)
+        return -ENOMEM;
+    struct prof_thread *t = &p->threads[p->nthreads];
+    memset(t, 0, sizeof(*t));
+    t->process = f->process;
+    t->tid = tid;
+    t->name = profile_strdup("");
+    if (!t->name)
+        return -ENOMEM;
+    p->nthreads++;
+    *idx = (uint32_t)(p->nthreads - 1);
+    return profile_map_put(&f->threads, tid, (uint32_t)p->nthreads);
+}
+
+static int profile_rename_thread(struct profile_impl *pi, struct profile_file *f,
+                                 const struct prof_rec_thread *t)
+{
+    uint32_t idx;
+    if (t->tid > UINT32_MAX)
+        return 1;
+    int err = profile_thread(pi, f, (uint32_t)t->tid, &idx);
+    if (err)
+        return err;
+    char *name = profile_strdup(t->name);
+    if (!name)
+        return -ENOMEM;
+    free(pi->pub.threads[idx].name);
+    pi->pub.threads[idx].name = name; /* records come in time order: the last one is the latest */
+    profile_seen(f, t->time_ns);
+    return 0;
+}
+
+/* Adds a SAMPLES record. Returns 0, -ENOMEM, or 1 with *why describing a bad reference (the
+ * samples before it are kept). */
+static int profile_add_samples(struct profile_impl *pi, struct profile_file *f,
+                               const struct prof_rec_samples *s, char *why, size_t whylen)
+{
+    struct prof_profile *p = &pi->pub;
+    for (size_t i = 0; i < s->count; i++) {
+        const struct prof_rec_sample *x = &s->samples[i];
+        uint32_t stack = profile_map_get(&f->stacks, x->stack_id);
+        if (!stack) {
+            snprintf(why, whylen, "sample references undefined stack id %" PRIu64, x->stack_id);
+            return 1;
+        }
+        if (x->tid > UINT32_MAX) {
+            snprintf(why, whylen, "sample with thread id %" PRIu64 " out of range", x->tid);
+            return 1;
+        }
+        uint32_t thread;
+        int err = profile_thread(pi, f, (uint32_t)x->tid, &thread);
+        if (err)
+            return err;
+        if (profile_reserve(&p->samples, &pi->cap_samples, p->nsamples, sizeof(*p->samples)) < 0)
+            return -ENOMEM;
+        struct prof_sample *out = &p->samples[p->nsamples++];
+        out->process = f->process;
+        out->tid = (uint32_t)x->tid;
+        out->stack = stack - 1;
+        out->kind = x->kind > UINT32_MAX ? UINT32_MAX : (uint32_t)x->kind;
+        out->time_ns = x->time_ns;
+        out->weight = x->weight;
+        out->region_id = x->region_id;
+        p->threads[thread].weight += x->weight;
+        profile_seen(f, x->time_ns);
+    }
+    return 0;
+}
+
+static int profile_set_counters(struct prof_process *pr, const struct prof_rec_counters *c)
+{
+    struct prof_counter *pairs = malloc((c->n ? c->n : 1) * sizeof(*pairs));
+    if (!pairs)
+        return -ENOMEM;
+    for (size_t i = 0; i < c->n; i++) {
+        pairs[i].key = c->pairs[i].key;
+        pairs[i].value = c->pairs[i].value;
+    }
+    free(pr->counters);
+    pr->counters = pairs; /* the last COUNTERS record wins */
+    pr->ncounters = c->n;
+    return 0;
+}
+
+/* Applies one record. Returns 0, -ENOMEM, or 1 when the record is corrupt in context (why says how). */
+static int profile_apply(struct profile_impl *pi, struct profile_file *f, const struct prof_record *rec,
+                         char *why, size_t whylen)
+{
+    struct prof_process *pr = f->have_process ? &pi->pub.processes[f->process] : NULL;
+    if (!pr && rec->type != FMT_REC_HEADER) {
+        snprintf(why, whylen, "record before HEADER");
+        return 1;
+    }
+    switch (rec->type) {
+    case FMT_REC_HEADER:
+        if (pr) {
+            snprintf(why, whylen, "second HEADER record");
+            return 1;
+        }
+        return profile_add_process(pi, f, &rec->u.header);
+    case FMT_REC_MODULE: return profile_add_module(pi, f, &rec->u.module);
+    case FMT_REC_MODULE_UNLOAD: {
+        uint32_t m = profile_map_get(&f->modules, rec->u.unload.module_id);
+        if (!m) {
+            snprintf(why, whylen, "MODULE_UNLOAD of undefined module id %" PRIu64,
+                     rec->u.unload.module_id);
+            return 1;
+        }
+        pi->pub.modules[m - 1].unload_ns = rec->u.unload.unload_ns;
+        profile_seen(f, rec->u.unload.unload_ns);
+        return 0;
+    }
+    case FMT_REC_THREAD:
+        if (profile_rename_thread(pi, f, &rec->u.thread) == 1) {
+            snprintf(why, whylen, "THREAD with thread id %" PRIu64 " out of range",
+                     rec->u.thread.tid);
+            return 1;
+        }
+        return 0;
+    case FMT_REC_STACK: return profile_add_stack(pi, f, &rec->u.stack);
+    case FMT_REC_SAMPLES: return profile_add_samples(pi, f, &rec->u.samples, why, whylen);
+    case FMT_REC_COUNTERS:
+        profile_seen(f, rec->u.counters.time_ns);
+        return profile_set_counters(pr, &rec->u.counters);
+    case FMT_REC_END:
+        pr->ended_cleanly = 1;
+        pr->duration_ns = rec->u.end.end_ns;
+        return 0;
+    case FMT_REC_WARNING:
+        profile_seen(f, rec->u.warning.time_ns);
+        return profile_warn(pi, f->path, "%s", rec->u.warning.message);
+    default: return 0; /* unknown record types are skipped */
+    }
+}
+
+/* Loads one file into the profile. Returns 0 (possibly with damage warnings) or a fatal error with
+ * "FILE: reason" in errbuf. */
+static int profile_load_file(struct profile_impl *pi, const char *path, char *errbuf, size_t errlen)
+{
+    struct profile_file f = {.path = path};
+    struct prof_reader *r = NULL;
+    struct prof_record rec;
+    char why[256];
+    int ret = prof_reader_open(path, &r);
+    while (ret >= 0 && (ret = prof_reader_next(r, &rec)) > 0) {
+        int err = profile_apply(pi, &f, &rec, why, sizeof(why));
+        if (err < 0) {
+            ret = err;
+            snprintf(errbuf, errlen, "%s: %s", path, strerror(-err));
+            goto out;
+        }
+        if (err > 0) {
+            pi->pub.damaged = 1;
+            ret = profile_warn(pi, path, "corrupt chunk %" PRIu32 ": %s, data after it ignored",
+                               rec.chunk, why);
+            break;
+        }
+    }
+    if (ret < 0 && ret != -ENOMEM && f.have_process) {
+        /* Damage after some good records: keep them and say what was lost. */
+        pi->pub.damaged = 1;
+        ret = profile_warn(pi, path, "%s, data after it ignored", prof_reader_error(r));
+    } else if (ret < 0) {
+        snprintf(errbuf, errlen, "%s: %s", path, r ? prof_reader_error(r) : strerror(-ret));
+        goto out;
+    }
+    if (!f.have_process) { /* a HEADER that itself was unusable */
+        snprintf(errbuf, errlen, "%s: %s", path, "no usable record");
+        ret = PROF_E_CORRUPT;
+        goto out;
+    }
+    struct prof_process *pr = &pi->pub.processes[f.process];
+    if (!pr->ended_cleanly) {
+        pr->duration_ns = f.last_ns;
+        ret = profile_warn(pi, path, "run did not end cleanly (no END record; killed?)");
+    }
+out:
+    if (ret == -ENOMEM)
+        snprintf(errbuf, errlen, "%s: %s", path, strerror(ENOMEM));
+    prof_reader_close(r);
+    profile_map_free(&f.stacks);
+    profile_map_free(&f.modules);
+    profile_map_free(&f.threads);
+    return ret < 0 ? ret : 0;
+}
+
+static int profile_seg_cmp(const void *a, const void *b)
+{
+    const struct profile_seg *x = a, *y = b;
+    if (x->process != y->process)
+        return x->process < y->process ? -1 : 1;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return 0;
+}
+
+/* Builds the sorted per-process segment index with running maximum ends, so a lookup can stop
+ * scanning backwards as soon as no earlier segment can reach the address. */
+static int profile_build_index(struct profile_impl *pi)
+{
+    const struct prof_profile *p = &pi->pub;
+    size_t n = 0;
+    for (size_t i = 0; i < p->nmodules; i++)
+        n += p->modules[i].nsegs;
+    pi->segs = malloc((n ? n : 1) * sizeof(*pi->segs));
+    if (!pi->segs)
+        return -ENOMEM;
+    n = 0;
+    for (size_t i = 0; i < p->nmodules; i++) {
+        const struct prof_module *m = &p->modules[i];
+        for (size_t s = 0; s < m->nsegs; s++) {
+            struct profile_seg *e = &pi->segs[n];
+            e->process = m->process;
+            e->module = (uint32_t)i;
+            e->start = m->segs[s].start;
+            e->end = m->segs[s].size > UINT64_MAX - e->start ? UINT64_MAX
+                                                              : e->start + m->segs[s].size;
+            if (e->end > e->start)
+                n++;
+        }
+    }
+    pi->nsegs = n;
+    qsort(pi->segs, n, sizeof(*pi->segs), profile_seg_cmp);
+    for (size_t i = 0; i < n; i++) {
+        struct profile_seg *e = &pi->segs[i];
+        e->max_end = e->end;
+        if (i > 0 && pi->segs[i - 1].process == e->process && pi->segs[i - 1].max_end > e->max_end)
+            e->max_end = pi->segs[i - 1].max_end;
+    }
+    return 0;
+}
+
+int prof_profile_load(const char *const *files, size_t nfiles, struct prof_profile **out,
+                      char *errbuf, size_t errlen)
+{
+    char dummy[1];
+    if (!errbuf || !errlen) {
+        errbuf = dummy;
+        errlen = sizeof(dummy);
+    }
+    errbuf[0] = '\0';
+    *out = NULL;
+    if (nfiles == 0) {
+        snprintf(errbuf, errlen, "no profile files given");
+        return -EINVAL;
+    }
+    struct profile_impl *pi = calloc(1, sizeof(*pi));
+    if (!pi) {
+        snprintf(errbuf, errlen, "%s", strerror(ENOMEM));
+        return -ENOMEM;
+    }
+    int ret = 0;
+    for (size_t i = 0; i < nfiles && ret == 0; i++)
+        ret = profile_load_file(pi, files[i], errbuf, errlen);
+    if (ret == 0 && profile_build_index(pi) < 0) {
+        snprintf(errbuf, errlen, "%s", strerror(ENOMEM));
+        ret = -ENOMEM;
+    }
+    if (ret < 0) {
+        prof_profile_free(&pi->pub);
+        return ret;
+    }
+    *out = &pi->pub;
+    return 0;
+}
+
+void prof_profile_free(struct prof_profile *p)
+{
+    if (!p)
+        return;
+    struct profile_impl *pi = (struct profile_impl *)p;
+    for (size_t i = 0; i < p->nprocesses; i++) {
+        struct prof_process *pr = &p->processes[i];
+        free(pr->file);
+        free(pr->exe_path);
+        free(pr->hostname);
+        for (size_t a = 0; a < pr->argc; a++)
+            free(pr->argv[a]);
+        free(pr->argv);
+        free(pr->counters);
+    }
+    free(p->processes);
+    for (size_t i = 0; i < p->nmodules; i++) {
+        free(p->modules[i].path);
+        free(p->modules[i].build_id);
+        free(p->modules[i].segs);
+    }
+    free(p->modules);
+    for (size_t i = 0; i < p->nstacks; i++)
+        free(p->stacks[i].frames);
+    free(p->stacks);
+    free(p->samples);
+    for (size_t i = 0; i < p->nthreads; i++)
+        free(p->threads[i].name);
+    free(p->threads);
+    for (size_t i = 0; i < p->nwarnings; i++)
+        free(p->warnings[i]);
+    free(p->warnings);
+    free(pi->segs);
+    free(pi);
+}
+
+uint64_t prof_profile_counter(const struct prof_profile *p, uint64_t key)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < p->nprocesses; i++)
+        for (size_t k = 0; k < p->processes[i].ncounters; k++)
+            if (p->processes[i].counters[k].key == key)
+                sum += p->processes[i].counters[k].value;
+    return sum;
+}
+
+const struct prof_module *prof_profile_find_module(const struct prof_profile *p, uint32_t process,
+                                                   uint64_t addr, uint64_t time_ns)
+{
+    const struct profile_impl *pi = (const struct profile_impl *)p;
+    /* Last entry with (process, start) <= (process, addr). */
+    size_t lo = 0, hi = pi->nsegs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct profile_seg *e = &pi->segs[mid];
+        if (e->process < process || (e->process == process && e->start <= addr))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const struct prof_module *live = NULL, *later = NULL;
+    for (size_t i = lo; i-- > 0;) {
+        const struct profile_seg *e = &pi->segs[i];
+        if (e->process != process || e->max_end <= addr)
+            break;
+        if (addr >= e->end)
+            continue;
+        const struct prof_module *m = &p->modules[e->module];
+        if (m->load_ns <= time_ns && time_ns < m->unload_ns) {
+            if (!live || m->load_ns > live->load_ns)
+                live = m;
+        } else if (m->load_ns > time_ns && (!later || m->load_ns < later->load_ns)) {
+            later = m;
+        }
+    }
+    /* load_ns is when the writer first *noticed* the object, so a sample in a freshly loaded object
+     * can predate it: without a live match, the next object loaded at that address is the owner. */
+    return live ? live : later;
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal interfaces between the runtime's modules (libprof.so). docs/DESIGN.md has the picture.
+ *
+ * Signal contract: functions marked [AS-SAFE] may run inside the SIGPROF handler; everything else
+ * runs in ordinary thread context (constructor, pthread_create wrapper, flusher thread, exit). */
+#ifndef PROF_RUNTIME_H
+#define PROF_RUNTIME_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define PROF_INTERNAL __attribute__((visibility("hidden")))
+#define PROF_TLS __thread __attribute__((tls_model("initial-exec")))
+
+/* ---- config.c ---- */
+#define PROF_MAX_DEPTH_LIMIT 1024
+
+struct prof_config {
+    char out_pattern[4096];
+    unsigned hz;
+    unsigned modes;       /* FMT_MODE_* */
+    int timer;            /* FMT_TIMER_* wanted; FMT_TIMER_NONE = auto */
+    int unwinder;         /* FMT_UNWIND_* */
+    unsigned max_depth;
+    unsigned flush_ms;
+    unsigned ring_kb;     /* per-thread ring size */
+    int test_fail_perf;   /* test seam: pretend perf_event_open is forbidden */
+};
+
+/* Reads PROF_* variables (secure_getenv); invalid values warn once on stderr and keep the default. */
+PROF_INTERNAL void config_from_env(struct prof_config *cfg);
+PROF_INTERNAL void config_defaults(struct prof_config *cfg);
+/* Expands %p (pid), %e (executable basename) and %% into out. Returns 0 or -ENAMETOOLONG. */
+PROF_INTERNAL int config_expand_path(const char *pattern, pid_t pid, const char *exe, char *out,
+                                     size_t outlen);
+
+/* ---- log.c ---- */
+/* "libprof: warning: ..." on stderr (write(2), one line), and queued for the profile's WARNING
+ * records. Not for signal context. */
+PROF_INTERNAL void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Moves queued warnings to the caller: calls fn(msg, time_ns) for each, then forgets them. */
+PROF_INTERNAL void log_drain(void (*fn)(const char *msg, uint64_t time_ns, void *arg), void *arg);
+
+/* ---- ring.c : single-producer single-consumer byte ring ---- */
+struct ring;
+PROF_INTERNAL struct ring *ring_new(size_t bytes); /* mmap; bytes rounded to a power of two */
+PROF_INTERNAL void ring_free(struct ring *r);
+/* [AS-SAFE] Appends one entry made of two parts. Returns 0, or -1 if it does not fit (full). */
+PROF_INTERNAL int ring_put(struct ring *r, const void *a, size_t alen, const void *b, size_t blen);
+/* Consumer: copies the oldest entry into dst (up to cap bytes) and removes it. Returns its length,
+ * 0 if empty. An entry longer than cap is dropped and its length returned (caller sees > cap). */
+PROF_INTERNAL size_t ring_get(struct ring *r, void *dst, size_t cap);
+PROF_INTERNAL size_t ring_capacity(const struct ring *r);
+
+/* ---- threads.c : registry of profiled threads ---- */
+/* Per-thread counters, written by the thread's own handler, read by the flusher (relaxed). */
+struct thread_counters {
+    _Atomic uint64_t samples, dropped, unwind_failed, truncated, overruns, reentered, weight;
+};
+
+/* FREE -> CLAIMED (being filled by its thread) -> LIVE -> EXITED (ring awaits its last drain) -> FREE */
+enum thread_slot_state { SLOT_FREE = 0, SLOT_CLAIMED = 1, SLOT_LIVE = 2, SLOT_EXITED = 3 };
+
+struct thread_state {
+    _Atomic int state;          /* enum thread_slot_state; release on change, acquire on read */
+    pid_t tid;
+    volatile sig_atomic_t busy; /* inside the handler or a ring producer: nested signals drop */
+    struct ring *ring;
+    uintptr_t stack_lo, stack_hi; /* for the frame-pointer walk's bounds checks */
+    _Atomic int armed;          /* 1 while a timer is armed; whoever clears it disarms */
+    int timer_kind;             /* FMT_TIMER_* armed for this thread */
+    int perf_fd;
+    timer_t posix_timer;
+    char name[16];              /* last name seen by the flusher */
+    int name_known;
+    struct thread_counters ctr;
+};
+
+extern PROF_TLS struct thread_state *tls_thread; /* NULL when the thread is not profiled */
+
+/* Registers the calling thread: allocates its ring, records stack bounds, warms up the unwinder
+ * and arms its timer. Returns the state or NULL (profiling off, or out of slots: counted). */
+PROF_INTERNAL struct thread_state *threads_register_self(void);
+/* Disarms the calling thread's timer and hands its ring to the flusher for a last drain. */
+PROF_INTERNAL void threads_unregister_self(void);
+/* Iterates over live and exited slots (flusher). */
+PROF_INTERNAL size_t threads_slot_count(void);
+PROF_INTERNAL struct thread_state *threads_slot(size_t i);
+/* Flusher: frees an exited slot after its ring was drained. */
+PROF_INTERNAL void threads_release(struct thread_state *ts);
+/* Disarms every thread's timer (exit path). */
+PROF_INTERNAL void threads_stop_all(void);
+PROF_INTERNAL void threads_reset_after_fork(void);
+PROF_INTERNAL uint64_t threads_registered_total(void);
+PROF_INTERNAL uint64_t threads_out_of_slots(void);
+PROF_INTERNAL void threads_set_ring_bytes(size_t bytes);
+
+/* ---- timer.c : timer sources behind one interface ---- */
+/* Chooses the source (auto: perf, else cputime, else itimer), with warnings on fallback. Returns the
+ * FMT_TIMER_* in use. Call once, from the first thread to be profiled. */
+PROF_INTERNAL int timer_init(const struct prof_config *cfg);
+/* Arms a per-thread timer for the calling thread (no-op for itimer). 0 or negative errno. */
+PROF_INTERNAL int timer_arm_self(struct thread_state *ts);
+PROF_INTERNAL void timer_disarm(struct thread_state *ts);
+PROF_INTERNAL void timer_stop_process(void); /* itimer off */
+PROF_INTERNAL int timer_source(void);
+PROF_INTERNAL const char *timer_name(int kind);
+
+/* ---- unwind.c [AS-SAFE] ---- */
+/* Fills pcs[0..max) leaf first from the interrupted context. Sets *flags to FMT_STACK_* bits.
+ * Returns the number of frames. */
+PROF_INTERNAL int unwind_from_signal(void *ucontext, const struct thread_state *ts, uint64_t *pcs,
+                                     int max, unsigned *flags);
+PROF_INTERNAL void unwind_init(int unwinder);        /* ordinary context, once */
+PROF_INTERNAL void unwind_warm_up_thread(void);       /* ordinary context, per thread */
+PROF_INTERNAL void unwind_flush_caches(void);         /* after dlclose */
+
+/* ---- sampler.c [AS-SAFE] ---- */
+/* Layout of one sample in a ring: this header, then nframes uint64_t addresses. */
+struct ring_sample {
+    uint32_t kind;
+    uint32_t nframes;
+    uint32_t tid;
+    uint32_t flags;   /* FMT_STACK_* */
+    uint64_t weight;
+    uint64_t time_ns; /* since runtime start */
+    uint64_t region;
+};
+
+PROF_INTERNAL int sampler_install(void);  /* installs the SIGPROF handler; <0 if the host owns it */
+PROF_INTERNAL uint64_t sampler_now_ns(void); /* [AS-SAFE] monotonic ns since start */
+PROF_INTERNAL void sampler_set_start(uint64_t mono_ns, unsigned max_depth);
+extern _Atomic uint64_t sampler_no_thread; /* signals on threads without state */
+
+/* ---- modules.c : loaded ELF objects (flusher context) ---- */
+struct fmt_buf;
+/* Emits MODULE / MODULE_UNLOAD records for changes since the last scan. */
+PROF_INTERNAL void modules_scan(struct fmt_buf *out, uint64_t now_ns);
+PROF_INTERNAL void modules_reset(void);
+
+/* ---- stacktab.c : stack deduplication (flusher context) ---- */
+struct stacktab;
+PROF_INTERNAL struct stacktab *stacktab_new(void);
+PROF_INTERNAL void stacktab_free(struct stacktab *t);
+/* Returns the id of the stack, assigning a new one (and setting *is_new) when unseen. 0 = no memory. */
+PROF_INTERNAL uint64_t stacktab_intern(struct stacktab *t, const uint64_t *pcs, uint32_t n,
+                                       uint32_t flags, int *is_new);
+
+/* ---- writer.c : the output file ---- */
+struct writer;
+/* Opens path safely (see docs/DESIGN.md) and writes the file header. NULL + warning on failure. */
+PROF_INTERNAL struct writer *writer_open(const char *path);
+/* Compresses and appends one chunk. 0 or negative errno (after one warning, further writes are off). */
+PROF_INTERNAL int writer_chunk(struct writer *w, const uint8_t *payload, size_t len);
+PROF_INTERNAL void writer_close(struct writer *w);
+PROF_INTERNAL uint64_t writer_errors(const struct writer *w);
+
+/* ---- flusher.c ---- */
+struct run_info {
+    uint64_t start_realtime_ns, start_monotonic_ns;
+    int timer;
+};
+PROF_INTERNAL int flusher_start(const struct prof_config *cfg, const struct run_info *run,
+                                struct writer *w);
+/* Final drain, END record, close. Safe to call once. */
+PROF_INTERNAL void flusher_stop(void);
+/* Used by the pthread_create wrapper to start our own thread without registering it. */
+typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+PROF_INTERNAL pthread_create_fn preload_real_pthread_create(void);
+
+#endif
