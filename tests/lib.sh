@@ -44,15 +44,20 @@ ok() {
     echo "ok: $*"
 }
 
-# need_built: the runtime, profreport and the examples are products of our build; missing ones
-# are a failure, not a skip.
-need_built() {
+# need_runtime EXAMPLE...: libprof.so and the named examples are products of our build; missing
+# ones are a failure, not a skip.
+need_runtime() {
     [[ -f $PROF_LIB ]] || fail "libprof.so not built: $PROF_LIB"
-    [[ -x $PROFREPORT ]] || fail "profreport not built: $PROFREPORT"
     local ex
     for ex in "$@"; do
         [[ -x $EXAMPLES/$ex ]] || fail "example not built: $EXAMPLES/$ex"
     done
+}
+
+# need_built EXAMPLE...: need_runtime, and profreport too.
+need_built() {
+    need_runtime "$@"
+    [[ -x $PROFREPORT ]] || fail "profreport not built: $PROFREPORT"
 }
 
 # The runtime's PROF_* settings the caller set (exported or not), as NAME=VALUE words. The test

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The profiler must not change its host's stdout, stderr or exit status (exit_status exits 3).
 source "$(dirname "$0")/../lib.sh"
-need_built exit_status
+need_runtime exit_status
 
 # A few KiB of known stdin, with bytes of every value.
 input=$TEST_TMP/input.bin

@@ -30,16 +30,26 @@ report "$txt" "$out"
 cat "$txt"
 
 # Names a row may legitimately carry: defined dynamic symbols of the copy and of every shared
-# object it runs with (libc, the loader, libprof.so), or an unsymbolized "<object>+0x<hex>".
+# object it runs with (libc, the loader, libprof.so; their static symbols too where not stripped),
+# or an unsymbolized "<object>+0x<hex>" where <object> is the copy or one of those objects.
+libs=$(ldd "$bin" | awk '$(NF-1) ~ /^\// { print $(NF-1) } $1 ~ /^\// { print $1 }' | sort -u)
 known=$TEST_TMP/known
 {
     nm -D --defined-only "$bin" 2>/dev/null || true
-    for lib in $(ldd "$bin" | awk '$(NF-1) ~ /^\// { print $(NF-1) } $1 ~ /^\// { print $1 }') \
-        "$PROF_LIB"; do
+    for lib in $libs "$PROF_LIB"; do
         nm -D --defined-only "$lib" 2>/dev/null || true
         nm --defined-only "$lib" 2>/dev/null || true
     done
 } | awk 'NF >= 3 { n = $3; sub(/@.*/, "", n); print n }' | sort -u >"$known"
+objects=$TEST_TMP/objects
+{
+    for lib in $libs "$PROF_LIB"; do
+        basename "$lib"
+        basename "$(readlink -f "$lib")"
+    done
+    echo '[vdso]'
+    echo 'linux-vdso.so.1'
+} | sort -u >"$objects"
 
 for sec in 'Cumulative (inclusive)' 'Self (exclusive)'; do
     while IFS=$'\t' read -r pct name loc; do
@@ -48,7 +58,9 @@ for sec in 'Cumulative (inclusive)' 'Self (exclusive)'; do
                 fail "$sec: row '$name' names a function the stripped copy has no symbol for" ;;
             "$copy"+0x*) ;;
             *+0x*)
-                [[ $name =~ ^[^+\ ]+\+0x[0-9a-f]+$ ]] || fail "$sec: malformed row '$name'" ;;
+                [[ $name =~ ^([^+\ ]+)\+0x[0-9a-f]+$ ]] || fail "$sec: malformed row '$name'"
+                grep -qxF -- "${BASH_REMATCH[1]}" "$objects" \
+                    || fail "$sec: row '$name' is not an offset in the copy or a loaded object" ;;
             *)
                 grep -qxF -- "${name% \[inline\]}" "$known" \
                     || fail "$sec: row '$name' ($pct%) is not a dynamic symbol of any loaded object" ;;
