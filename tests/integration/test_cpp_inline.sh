@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # C++: the report shows the demangled method geo::Matrix::multiply and the inline frame geo::dot.
+# shellcheck source=tests/lib.sh
 source "$(dirname "$0")/../lib.sh"
 need_built cpp_inline
 

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # dlopen_main ground truth: ~0.3 s in main_work, then ~1 s in plugin_work of a dlopen()ed and
 # later dlclose()d libplugin.so, which must be symbolized by name (77 % vs 23 %).
+# shellcheck source=tests/lib.sh
 source "$(dirname "$0")/../lib.sh"
 need_built dlopen_main
 [[ -f $EXAMPLES/libplugin.so ]] || fail "example not built: $EXAMPLES/libplugin.so"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The profiler must not change its host's stdout, stderr or exit status (exit_status exits 3).
+# shellcheck source=tests/lib.sh
 source "$(dirname "$0")/../lib.sh"
 need_runtime exit_status
 

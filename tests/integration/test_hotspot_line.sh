@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The top hotspot line of work532 is a line of kernel_loop's loop body (marked /* HOT */ there).
+# shellcheck source=tests/lib.sh
 source "$(dirname "$0")/../lib.sh"
 need_built work532
 

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # A profiled process killed with SIGKILL leaves a readable profile of every chunk flushed so far.
+# shellcheck source=tests/lib.sh
 source "$(dirname "$0")/../lib.sh"
 need_built spin_forever
 
 hz=1000
 out=$TEST_TMP/spin.prof
 PROF_HZ=$hz profile_bg "$out" "$EXAMPLES/spin_forever" >"$TEST_TMP/stdout"
-sleep 2
-kill -0 "$PROFILED_PID" 2>/dev/null || fail "spin_forever exited by itself before the kill"
+# Kill after 2 s of the program's CPU time rather than 2 s of wall time: under a parallel ctest
+# the program may get less than a whole core, and the assertion below is about CPU samples.
+tck=$(getconf CLK_TCK)
+for ((i = 0; i < 150; i++)); do   # at most ~15 s of wall time
+    kill -0 "$PROFILED_PID" 2>/dev/null || fail "spin_forever exited by itself before the kill"
+    # utime and stime are fields 14 and 15 of /proc/PID/stat, 12 and 13 after the ")".
+    ticks=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$PROFILED_PID/stat")
+    ((ticks >= 2 * tck)) && break
+    sleep 0.1
+done
+echo "spin_forever used $ticks ticks ($tck per second) of CPU before the kill"
 kill -KILL "$PROFILED_PID"
 rc=0
 wait "$PROFILED_PID" || rc=$?

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # A stripped copy of work532: no invented names; the hot kernel is one row, grouped by the
 # function bounds in .eh_frame, and labelled <copy>+0x<offset> inside kernel_loop's real bounds.
+# shellcheck source=tests/lib.sh
 source "$(dirname "$0")/../lib.sh"
 need_built work532
 command -v strip >/dev/null || skip "strip (binutils) is not installed"
@@ -52,7 +53,7 @@ objects=$TEST_TMP/objects
 } | sort -u >"$objects"
 
 for sec in 'Cumulative (inclusive)' 'Self (exclusive)'; do
-    while IFS=$'\t' read -r pct name loc; do
+    while IFS=$'\t' read -r pct name _; do
         case $name in
             work_a | work_b | work_c | kernel_loop | main)
                 fail "$sec: row '$name' names a function the stripped copy has no symbol for" ;;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # threads31 ground truth: thread "heavy" does 3x the CPU work of "light": 75/25 of their weight.
+# shellcheck source=tests/lib.sh
 source "$(dirname "$0")/../lib.sh"
 need_built threads31
 

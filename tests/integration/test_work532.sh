@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # work532 ground truth: work_a/work_b/work_c take 50/30/20 % inclusive, kernel_loop >= 95 % self.
+# shellcheck source=tests/lib.sh
 source "$(dirname "$0")/../lib.sh"
 need_built work532
 
