@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* profreport: symbolized cumulative, self and hotspot-line tables (or folded stacks) of profiles. */
+#include "aggregate.h"
+#include "report.h"
+
+#include <prof/dump.h>
+#include <prof/profile.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Exit codes: 0 ok, 2 trouble (unusable or damaged input, usage). */
+enum { EXIT_OK = 0, EXIT_TROUBLE = 2 };
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: profreport [--top N] [--thread TID|NAME] [--format text|collapsed] [--dump]\n"
+            "                  [--no-inline] [--leaf-addresses] FILE...\n"
+            "  --top N            rows per table (default 20, 0 = all)\n"
+            "  --thread TID|NAME  only samples of that thread (id or name)\n"
+            "  --format FORMAT    text (default): header and tables; collapsed: folded stacks\n"
+            "  --dump             print every record of the files (docs/format.md terms)\n"
+            "  --no-inline        do not expand inlined calls into frames\n"
+            "  --leaf-addresses   debug: per distinct leaf address, 'ADDR MODULE BIAS WEIGHT NAME'\n"
+            "exit status: 0 ok, 2 missing, foreign, truncated or corrupt file, or usage error\n");
+}
+
+static int usage_error(const char *msg, const char *arg)
+{
+    fprintf(stderr, "profreport: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+    usage(stderr);
+    return EXIT_TROUBLE;
+}
+
+static int run_dump(char **files, int nfiles)
+{
+    int status = EXIT_OK;
+    for (int i = 0; i < nfiles; i++) {
+        char err[512] = "";
+        if (prof_dump(stdout, files[i], err, sizeof(err)) != 0) {
+            fprintf(stderr, "profreport: %s\n", err[0] ? err : files[i]);
+            status = EXIT_TROUBLE;
+        }
+    }
+    return status;
+}
+
+/* A damaged file was loaded up to its damage: name it, with the reader's reason, as an error. The
+ * loader's warning for damage ends with this phrase (src/profile.c). */
+static int report_damage(const struct prof_profile *p)
+{
+    int found = 0;
+    for (size_t i = 0; i < p->nwarnings; i++) {
+        if (strstr(p->warnings[i], "data after it ignored")) {
+            fprintf(stderr, "profreport: %s\n", p->warnings[i]);
+            found = 1;
+        }
+    }
+    if (!found)
+        fprintf(stderr, "profreport: %s: damaged profile\n",
+                p->nprocesses ? p->processes[0].file : "?");
+    return EXIT_TROUBLE;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_NO_INLINE = 256, OPT_LEAVES };
+    static const struct option longopts[] = {
+        {"top", required_argument, NULL, 'n'},
+        {"thread", required_argument, NULL, 't'},
+        {"format", required_argument, NULL, 'f'},
+        {"dump", no_argument, NULL, 'd'},
+        {"no-inline", no_argument, NULL, OPT_NO_INLINE},
+        {"leaf-addresses", no_argument, NULL, OPT_LEAVES},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct report_options ro = {.top = 20};
+    struct agg_options ao = {0};
+    int collapsed = 0, dump = 0, leaves = 0, c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'n': {
+            char *end = NULL;
+            errno = 0;
+            long long v = strtoll(optarg, &end, 10);
+            if (!*optarg || *end || errno || v < 0)
+                return usage_error("--top needs a number >= 0", optarg);
+            ro.top = (size_t)v;
+            break;
+        }
+        case 't':
+            if (!*optarg)
+                return usage_error("--thread needs a thread id or name", NULL);
+            ro.thread = ao.thread = optarg;
+            break;
+        case 'f':
+            if (strcmp(optarg, "text") == 0)
+                collapsed = 0;
+            else if (strcmp(optarg, "collapsed") == 0)
+                collapsed = 1;
+            else
+                return usage_error("unknown format (text, collapsed)", optarg);
+            break;
+        case 'd': dump = 1; break;
+        case OPT_NO_INLINE: ao.sym_flags |= SYM_NO_INLINE; break;
+        case OPT_LEAVES: leaves = 1; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default:
+            return usage_error("unknown or incomplete option", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return usage_error("no profile given", NULL);
+    char **files = argv + optind;
+    int nfiles = argc - optind;
+    if (dump)
+        return run_dump(files, nfiles);
+
+    struct prof_profile *p = NULL;
+    char err[1024] = "";
+    if (prof_profile_load((const char *const *)files, (size_t)nfiles, &p, err, sizeof(err)) != 0) {
+        fprintf(stderr, "profreport: %s\n", err[0] ? err : files[0]);
+        return EXIT_TROUBLE;
+    }
+    for (size_t i = 0; i < p->nwarnings; i++)
+        fprintf(stderr, "profreport: warning: %s\n", p->warnings[i]);
+    ao.keep_leaves = leaves;
+    struct agg *a = NULL;
+    int rc = agg_build(p, &ao, &a, err, sizeof(err));
+    if (rc != 0) {
+        fprintf(stderr, "profreport: %s\n", err);
+        prof_profile_free(p);
+        return EXIT_TROUBLE;
+    }
+    for (size_t i = 0; i < sym_nwarnings(a->sym); i++)
+        fprintf(stderr, "profreport: warning: %s\n", sym_warning(a->sym, i));
+    if (leaves)
+        report_leaves(stdout, a);
+    else if (collapsed)
+        report_collapsed(stdout, a);
+    else
+        report_text(stdout, p, a, &ro);
+    int status = EXIT_OK;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "profreport: error writing output: %s\n", strerror(errno));
+        status = EXIT_TROUBLE;
+    }
+    if (p->damaged)
+        status = report_damage(p);
+    agg_free(a);
+    prof_profile_free(p);
+    return status;
+}
