@@ -9,10 +9,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "fdetab.h"
 #include "htab.h"
 #include "symbolize.h"
 #include "symtab.h"
 
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <link.h>
 #include <stdio.h>
@@ -47,6 +50,19 @@ __attribute__((noinline)) int symtest_outer(int a, int b)
     symtest_call_line = __LINE__ + 1;
     int r = symtest_helper(a, b);
     return r + sink;
+}
+
+/* Calls out with values live across the call: callee-saved registers get pushed, so its unwind
+ * table has several rows (a row is not the function: see fdetab.h). */
+__attribute__((noinline, noclone)) static int symtest_leaf(int x)
+{
+    return x * sink + 1;
+}
+
+__attribute__((noinline, noclone)) static int symtest_rows(int a, int b, int c)
+{
+    int x = symtest_leaf(a), y = symtest_leaf(b + x), z = symtest_leaf(c + y);
+    return x * y + z * a + b * c + symtest_leaf(x + y + z);
 }
 
 /* ---------- helpers ---------- */
@@ -365,6 +381,13 @@ static void test_stripped_copy_groups_by_fde(void **state)
             func = r->frames[0].func;
         assert_int_equal(r->frames[0].func, func); /* one row */
     }
+    /* A function whose unwind table has several rows is still one row here. */
+    assert_int_equal(nm_extent(exe, "symtest_rows", &start, &size), 0);
+    snprintf(want, sizeof(want), "%s+0x%" PRIx64, strrchr(copy, '/') + 1, start);
+    for (uint64_t off = 0; off < size; off++) {
+        const struct sym_result *r = sym_lookup(c, m, start + off);
+        assert_string_equal(sym_func_get(c, r->frames[0].func)->name, want);
+    }
     /* Exported (.dynsym) names are still used, but only inside their extents. */
     assert_int_equal(nm_extent(exe, "symtest_outer", &start, &size), 0);
     const struct sym_result *r = sym_lookup(c, m, start + size / 2);
@@ -375,10 +398,69 @@ static void test_stripped_copy_groups_by_fde(void **state)
     unlink(copy);
 }
 
+/* Every FDE that readelf lists is in the table with the same bounds, and nothing else. */
+static void test_fdetab_matches_readelf(void **state)
+{
+    (void)state;
+    const char *exe = self_path();
+    int fd = open(exe, O_RDONLY);
+    assert_true(fd >= 0);
+    elf_version(EV_CURRENT);
+    Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+    assert_non_null(elf);
+    struct fdetab t;
+    fdetab_init(&t);
+    long n = fdetab_load(&t, elf, 0);
+    assert_true(n > 10);
+
+    char cmd[4200];
+    snprintf(cmd, sizeof(cmd), "readelf --debug-dump=frames '%s'", exe);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    char line[512];
+    long seen = 0;
+    while (fgets(line, sizeof(line), f)) {
+        const char *pc = strstr(line, " FDE ");
+        pc = pc ? strstr(pc, "pc=") : NULL;
+        uint64_t s0, e0, s1, e1;
+        if (!pc || sscanf(pc, "pc=%" SCNx64 "..%" SCNx64, &s0, &e0) != 2 || e0 == s0)
+            continue;
+        assert_int_equal(fdetab_find(&t, s0, &s1, &e1), 0);
+        assert_int_equal(s1, s0);
+        assert_int_equal(e1, e0);
+        assert_int_equal(fdetab_find(&t, e0 - 1, &s1, &e1), 0);
+        assert_int_equal(s1, s0);
+        seen++;
+    }
+    pclose(f);
+    assert_int_equal(seen, (long)t.n);
+    uint64_t s1, e1;
+    assert_int_equal(fdetab_find(&t, 0, &s1, &e1), -1);
+    fdetab_free(&t);
+    elf_end(elf);
+    close(fd);
+
+    /* Synthetic: gaps and ends are exclusive. */
+    fdetab_init(&t);
+    fdetab_add(&t, 0x200, 0x280);
+    fdetab_add(&t, 0x100, 0x180);
+    fdetab_add(&t, 0x300, 0x300); /* empty: ignored */
+    fdetab_sort(&t);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(fdetab_find(&t, 0x17f, &s1, &e1), 0);
+    assert_int_equal(s1, 0x100);
+    assert_int_equal(fdetab_find(&t, 0x180, &s1, &e1), -1);
+    assert_int_equal(fdetab_find(&t, 0x250, &s1, &e1), 0);
+    assert_int_equal(s1, 0x200);
+    assert_int_equal(fdetab_find(&t, 0x300, &s1, &e1), -1);
+    fdetab_free(&t);
+}
+
 int main(void)
 {
     symtest_static_fn(3);
     symtest_outer(3, 4);
+    symtest_rows(1, 2, 3);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_symtab_extents),
         cmocka_unit_test(test_symtab_aliases),
@@ -388,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_inline_frames),
         cmocka_unit_test(test_missing_and_foreign_module),
         cmocka_unit_test(test_stripped_copy_groups_by_fde),
+        cmocka_unit_test(test_fdetab_matches_readelf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

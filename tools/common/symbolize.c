@@ -2,6 +2,7 @@
 /* Offline symbolizer on elfutils libdw with per-module symbol tables and a per-address cache. */
 #include "symbolize.h"
 
+#include "fdetab.h"
 #include "htab.h"
 #include "symtab.h"
 
@@ -30,9 +31,8 @@ struct sym_module {
     int state;
     Dwfl *dwfl;
     Dwfl_Module *mod;
-    Dwarf_CFI *cfi;
-    Dwarf_Addr cfi_bias;
-    int cfi_tried;
+    struct fdetab fdes; /* loaded on first need */
+    int fdes_loaded;
     struct symtab syms;
     struct htab cache; /* addr + 1 -> index into ctx->results + 1 */
 };
@@ -214,6 +214,7 @@ void sym_free(struct sym_ctx *c)
         if (m->dwfl)
             dwfl_end(m->dwfl);
         symtab_free(&m->syms);
+        fdetab_free(&m->fdes);
         htab_free(&m->cache);
         free(m->path);
         free(m->build_id);
@@ -264,6 +265,7 @@ int sym_module(struct sym_ctx *c, const char *path, const uint8_t *build_id, siz
         memcpy(m->build_id, build_id, build_id_len);
     m->build_id_len = build_id_len;
     symtab_init(&m->syms);
+    fdetab_init(&m->fdes);
     htab_init(&m->cache);
     return (int)c->nmods++;
 }
@@ -367,31 +369,18 @@ fail:
     m->mod = NULL;
 }
 
-/* Bounds [start, end) of the function containing addr according to the unwind tables (.eh_frame,
- * else .debug_frame). Returns 0 if found. */
+/* Bounds [start, end) of the function containing addr according to the unwind tables (FDEs of
+ * .eh_frame, else .debug_frame). Returns 0 if found. */
 static int sym_fde_bounds(struct sym_module *m, uint64_t addr, uint64_t *start, uint64_t *end)
 {
-    if (!m->cfi_tried) {
-        m->cfi_tried = 1;
-        m->cfi = dwfl_module_eh_cfi(m->mod, &m->cfi_bias);
-        if (!m->cfi)
-            m->cfi = dwfl_module_dwarf_cfi(m->mod, &m->cfi_bias);
+    if (!m->fdes_loaded) {
+        m->fdes_loaded = 1;
+        GElf_Addr bias = 0;
+        Elf *elf = dwfl_module_getelf(m->mod, &bias);
+        if (elf)
+            fdetab_load(&m->fdes, elf, bias);
     }
-    if (!m->cfi || addr < m->cfi_bias)
-        return -1;
-    Dwarf_Frame *frame = NULL;
-    if (dwarf_cfi_addrframe(m->cfi, addr - m->cfi_bias, &frame) != 0)
-        return -1;
-    Dwarf_Addr s = 0, e = 0;
-    bool signalp = false;
-    int ok = dwarf_frame_info(frame, &s, &e, &signalp) >= 0 && s <= addr - m->cfi_bias &&
-             addr - m->cfi_bias < e;
-    free(frame);
-    if (!ok)
-        return -1;
-    *start = s + m->cfi_bias;
-    *end = e + m->cfi_bias;
-    return 0;
+    return fdetab_find(&m->fdes, addr, start, end);
 }
 
 /* ---------- resolving one address ---------- */
