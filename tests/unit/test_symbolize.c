@@ -59,10 +59,14 @@ __attribute__((noinline, noclone)) static int symtest_leaf(int x)
     return x * sink + 1;
 }
 
+static int (*volatile symtest_leafp)(int) = symtest_leaf; /* an unknown callee */
+
 __attribute__((noinline, noclone)) static int symtest_rows(int a, int b, int c)
 {
-    int x = symtest_leaf(a), y = symtest_leaf(b + x), z = symtest_leaf(c + y);
-    return x * y + z * a + b * c + symtest_leaf(x + y + z);
+    volatile char scratch[64];
+    scratch[a & 63] = (char)b;
+    int x = symtest_leafp(a), y = symtest_leafp(b + x), z = symtest_leafp(c + y);
+    return x * y + z * a + b * c + symtest_leafp(x + y + z) + scratch[c & 63];
 }
 
 /* ---------- helpers ---------- */
