@@ -2,6 +2,7 @@
 /* Offline symbolizer on elfutils libdw with per-module symbol tables and a per-address cache. */
 #include "symbolize.h"
 
+#include "dieindex.h"
 #include "fdetab.h"
 #include "htab.h"
 #include "symtab.h"
@@ -31,7 +32,8 @@ struct sym_module {
     int state;
     Dwfl *dwfl;
     Dwfl_Module *mod;
-    struct fdetab fdes; /* loaded on first need */
+    struct dieindex dies; /* DWARF functions per CU, built on first use */
+    struct fdetab fdes;   /* loaded on first need */
     int fdes_loaded;
     struct symtab syms;
     struct htab cache; /* addr + 1 -> index into ctx->results + 1 */
@@ -215,6 +217,7 @@ void sym_free(struct sym_ctx *c)
             dwfl_end(m->dwfl);
         symtab_free(&m->syms);
         fdetab_free(&m->fdes);
+        dieindex_free(&m->dies);
         htab_free(&m->cache);
         free(m->path);
         free(m->build_id);
@@ -266,6 +269,7 @@ int sym_module(struct sym_ctx *c, const char *path, const uint8_t *build_id, siz
     m->build_id_len = build_id_len;
     symtab_init(&m->syms);
     fdetab_init(&m->fdes);
+    dieindex_init(&m->dies);
     htab_init(&m->cache);
     return (int)c->nmods++;
 }
@@ -425,22 +429,8 @@ static size_t sym_dwarf_frames(struct sym_module *m, uint64_t addr, struct sym_p
     if (!cu)
         return 0;
     Dwarf_Die cudie = *cu;
-    Dwarf_Die *pcscopes = NULL;
-    int npc = dwarf_getscopes(&cudie, addr - dbias, &pcscopes);
-    if (npc <= 0)
-        return 0;
-    /* dwarf_getscopes continues from an inlined instance into its abstract definition, which
-     * loses the caller; so take the innermost function-like scope and list its concrete
-     * parents with dwarf_getscopes_die (as elfutils' addr2line -i does). */
-    int inner = -1;
-    for (int i = 0; i < npc && inner < 0; i++) {
-        int tag = dwarf_tag(&pcscopes[i]);
-        if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram)
-            inner = i;
-    }
-    Dwarf_Die *scopes = NULL;
-    int nscopes = inner >= 0 ? dwarf_getscopes_die(&pcscopes[inner], &scopes) : 0;
-    free(pcscopes);
+    Dwarf_Die scopes[64];
+    int nscopes = dieindex_chain(&m->dies, &cudie, addr - dbias, scopes, 64);
     if (nscopes <= 0)
         return 0;
     Dwarf_Files *files = NULL;
@@ -487,7 +477,6 @@ static size_t sym_dwarf_frames(struct sym_module *m, uint64_t addr, struct sym_p
         if (dwarf_attr(s, DW_AT_call_line, &attr) && dwarf_formudata(&attr, &cl) == 0)
             line = (int)cl;
     }
-    free(scopes);
     if (!found_subprogram) { /* inconsistent DWARF: fall back on the symbol tables */
         for (size_t i = 0; i < n; i++)
             free(out[i].name);
