@@ -671,6 +671,48 @@ static void test_dump(void **state)
     tg_free(&g);
 }
 
+/* tests/data/golden-v1.prof was encoded by tests/data/make_golden.py straight from docs/format.md,
+ * independently of format.c; its dump must match golden-v1.dump line for line. */
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = calloc(1, 1 << 16);
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void test_golden(void **state)
+{
+    (void)state;
+    char dir[512], prof[600], dumpf[600];
+    snprintf(dir, sizeof(dir), "%s", __FILE__);
+    char *slash = strrchr(dir, '/');
+    assert_non_null(slash);
+    *slash = '\0';
+    snprintf(prof, sizeof(prof), "%s/../data/golden-v1.prof", dir);
+    snprintf(dumpf, sizeof(dumpf), "%s/../data/golden-v1.dump", dir);
+    char *want_tmpl = read_text(dumpf);
+    char *at = strstr(want_tmpl, "{path}");
+    assert_non_null(at);
+    char *want = NULL;
+    size_t wlen = 0;
+    FILE *w = open_memstream(&want, &wlen);
+    fprintf(w, "%.*s%s%s", (int)(at - want_tmpl), want_tmpl, prof, at + 6);
+    fclose(w);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_int_equal(prof_dump(out, prof, NULL, 0), 0);
+    fclose(out);
+    assert_string_equal(text, want);
+    free(text);
+    free(want);
+    free(want_tmpl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -679,7 +721,7 @@ int main(void)
         cmocka_unit_test(test_bitflip_chunk2), cmocka_unit_test(test_huge_lengths),
         cmocka_unit_test(test_zlib_bomb),      cmocka_unit_test(test_bad_records),
         cmocka_unit_test(test_file_header),    cmocka_unit_test(test_random_damage),
-        cmocka_unit_test(test_dump),
+        cmocka_unit_test(test_dump),           cmocka_unit_test(test_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
