@@ -129,6 +129,7 @@ void agg_folded_name(const struct sym_func *f, char *out, size_t outlen)
 struct agg_work {
     const struct prof_profile *p;
     struct agg *a;
+    int folded;         /* build folded stacks */
     int *symmod;        /* prof module index -> symbolizer handle, -1 = not registered */
     struct sym_frame *frames; /* expanded frames of the current stack, innermost first */
     size_t nframes, capframes;
@@ -247,6 +248,8 @@ static int agg_account(struct agg_work *w, const struct agg_key *k, size_t seria
             w->cum[f] += k->weight;
         }
     }
+    if (!w->folded)
+        return 0;
     char name[1024];
     for (size_t i = w->nframes; i-- > 0;) {
         agg_folded_name(sym_func_get(a->sym, w->frames[i].func), name, sizeof(name));
@@ -363,7 +366,7 @@ int agg_build(const struct prof_profile *p, const struct agg_options *opts, stru
     int rc = -ENOMEM;
     struct agg *a = calloc(1, sizeof(*a));
     struct agg_epochs *ep = calloc(p->nprocesses ? p->nprocesses : 1, sizeof(*ep));
-    struct agg_work w = {.p = p, .a = a};
+    struct agg_work w = {.p = p, .a = a, .folded = opts->folded};
     struct htab threads, keys;
     htab_init(&threads);
     htab_init(&keys);

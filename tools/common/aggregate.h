@@ -18,6 +18,7 @@ struct agg_options {
     const char *thread; /* "TID" or a thread name; NULL = all threads */
     int sym_flags;      /* SYM_* flags for the symbolizer */
     int keep_leaves;    /* collect per leaf address weights (agg.leaves) */
+    int folded;         /* build folded stacks (agg.folded); costs a string per distinct stack */
 };
 
 struct agg_row {
@@ -44,7 +45,7 @@ struct agg {
     size_t nstacks;    /* distinct (stack, module set) pairs symbolized */
     struct agg_row *cum, *self, *hot; /* sorted by weight, heaviest first */
     size_t ncum, nself, nhot;
-    struct agg_folded *folded;        /* sorted by stack string */
+    struct agg_folded *folded;        /* sorted by stack string (opts.folded only) */
     size_t nfolded;
     struct agg_leaf *leaves;          /* sorted by weight, heaviest first (keep_leaves only) */
     size_t nleaves;

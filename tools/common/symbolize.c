@@ -37,6 +37,7 @@ struct sym_module {
     int fdes_loaded;
     struct symtab syms;
     struct htab cache; /* addr + 1 -> index into ctx->results + 1 */
+    struct htab funcs; /* DIE key -> func id: names and locations computed once per DIE */
 };
 
 struct sym_line_rec {
@@ -48,7 +49,9 @@ struct sym_ctx {
     int flags;
     struct sym_module *mods;
     size_t nmods, capmods;
-    struct strtab strs;     /* names, locations, files */
+    struct strtab strs;     /* names, locations */
+    struct strtab files;    /* source file names: small dense ids for the line cache */
+    struct htab linecache;  /* (func, file, line) packed -> line id */
     struct strtab funckeys; /* id = func id */
     struct sym_func *funcs;
     size_t capfuncs;
@@ -184,6 +187,23 @@ static long sym_line_id(struct sym_ctx *c, uint32_t func, const char *file, uint
     return id;
 }
 
+/* sym_line_id through an exact packed key: (func, file, line) -> id without formatting. */
+static long sym_line_cached(struct sym_ctx *c, uint32_t func, long fid, const char *file,
+                            uint32_t line)
+{
+    uint64_t f1 = (uint64_t)(fid + 1);
+    if (func >= (1u << 23) || f1 >= (1u << 17) || line >= (1u << 24))
+        return sym_line_id(c, func, file, line); /* does not fit: slow path */
+    uint64_t key = ((uint64_t)func << 41 | f1 << 24 | line) + 1;
+    uint64_t *slot = htab_find(&c->linecache, key);
+    if (slot)
+        return (long)*slot;
+    long id = sym_line_id(c, func, file, line);
+    if (id >= 0 && !htab_upsert(&c->linecache, key, (uint64_t)id, NULL))
+        return -1;
+    return id;
+}
+
 /* ---------- context ---------- */
 
 struct sym_ctx *sym_new(int flags)
@@ -193,6 +213,8 @@ struct sym_ctx *sym_new(int flags)
         return NULL;
     c->flags = flags;
     strtab_init(&c->strs);
+    strtab_init(&c->files);
+    htab_init(&c->linecache);
     strtab_init(&c->funckeys);
     strtab_init(&c->linekeys);
     long f = sym_func_id(c, "[unknown]", "", "", 0);
@@ -219,6 +241,7 @@ void sym_free(struct sym_ctx *c)
         fdetab_free(&m->fdes);
         dieindex_free(&m->dies);
         htab_free(&m->cache);
+        htab_free(&m->funcs);
         free(m->path);
         free(m->build_id);
     }
@@ -233,6 +256,8 @@ void sym_free(struct sym_ctx *c)
     free(c->funcs);
     free(c->lines);
     strtab_free(&c->strs);
+    strtab_free(&c->files);
+    htab_free(&c->linecache);
     strtab_free(&c->funckeys);
     strtab_free(&c->linekeys);
     free(c);
@@ -271,6 +296,7 @@ int sym_module(struct sym_ctx *c, const char *path, const uint8_t *build_id, siz
     fdetab_init(&m->fdes);
     dieindex_init(&m->dies);
     htab_init(&m->cache);
+    htab_init(&m->funcs);
     return (int)c->nmods++;
 }
 
@@ -390,7 +416,9 @@ static int sym_fde_bounds(struct sym_module *m, uint64_t addr, uint64_t *start, 
 /* ---------- resolving one address ---------- */
 
 struct sym_pending { /* a frame before interning */
-    char *name;      /* malloc'd display name */
+    char *name;      /* malloc'd display name (NULL when func is already known) */
+    long func;       /* func id from the module's DIE cache, or -1 */
+    uint64_t diekey; /* key of the DIE this frame came from in that cache, 0 if none */
     char location[512];
     const char *file;
     uint32_t line;
@@ -454,10 +482,16 @@ static size_t sym_dwarf_frames(struct sym_module *m, uint64_t addr, struct sym_p
         int tag = dwarf_tag(s);
         if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
             continue;
-        const char *name = sym_die_name(s);
         struct sym_pending *p = &out[n];
-        p->name = sym_demangle(name ? name : "??");
-        sym_die_location(s, p->location, sizeof(p->location), m->base);
+        p->diekey = ((uint64_t)dwarf_dieoffset(s) << 1 | (tag == DW_TAG_inlined_subroutine)) + 1;
+        uint64_t *known = htab_find(&m->funcs, p->diekey);
+        if (known) {
+            p->func = (long)*known;
+        } else {
+            const char *name = sym_die_name(s);
+            p->name = sym_demangle(name ? name : "??");
+            sym_die_location(s, p->location, sizeof(p->location), m->base);
+        }
         p->file = file;
         p->line = line > 0 ? (uint32_t)line : 0;
         p->is_inline = tag == DW_TAG_inlined_subroutine;
@@ -481,6 +515,8 @@ static size_t sym_dwarf_frames(struct sym_module *m, uint64_t addr, struct sym_p
         for (size_t i = 0; i < n; i++)
             free(out[i].name);
         memset(out, 0, n * sizeof(*out));
+        for (size_t i = 0; i < n; i++)
+            out[i].func = -1;
         return 0;
     }
     return n;
@@ -518,6 +554,8 @@ static struct sym_result *sym_resolve(struct sym_ctx *c, struct sym_module *m, u
     struct sym_pending pend[MAXF];
     size_t n = 0;
     memset(pend, 0, sizeof(pend));
+    for (size_t i = 0; i < MAXF; i++)
+        pend[i].func = -1;
     if (m->state == SYM_OPEN)
         n = sym_dwarf_frames(m, addr, pend, MAXF);
     if (n == 0) {
@@ -543,9 +581,15 @@ static struct sym_result *sym_resolve(struct sym_ctx *c, struct sym_module *m, u
     for (size_t i = first; i < n; i++) {
         struct sym_pending *p = &pend[i];
         if (!failed) {
-            long f = p->name ? sym_func_id(c, p->name, p->location, m->base, p->is_inline) : -1;
-            const char *file = p->file ? sym_intern(c, p->file) : NULL;
-            long l = f >= 0 ? sym_line_id(c, (uint32_t)f, file, p->line) : -1;
+            long f = p->func;
+            if (f < 0 && p->name) {
+                f = sym_func_id(c, p->name, p->location, m->base, p->is_inline);
+                if (f >= 0 && p->diekey && !htab_upsert(&m->funcs, p->diekey, (uint64_t)f, NULL))
+                    f = -1;
+            }
+            long fid = p->file ? strtab_intern(&c->files, p->file, strlen(p->file)) : -1;
+            const char *file = fid >= 0 ? strtab_get(&c->files, (size_t)fid) : NULL;
+            long l = f >= 0 ? sym_line_cached(c, (uint32_t)f, fid, file, p->line) : -1;
             if (f < 0 || l < 0)
                 failed = 1;
             else

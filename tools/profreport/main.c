@@ -131,6 +131,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < p->nwarnings; i++)
         fprintf(stderr, "profreport: warning: %s\n", p->warnings[i]);
     ao.keep_leaves = leaves;
+    ao.folded = collapsed;
     struct agg *a = NULL;
     int rc = agg_build(p, &ao, &a, err, sizeof(err));
     if (rc != 0) {
