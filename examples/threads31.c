@@ -4,8 +4,11 @@
 /*
  * Ground truth:
  *   per-thread CPU (and so cpu-mode sample weight): heavy 75 %, light 25 % of the two threads
- *   heavy runs ~1.5 s, light ~0.5 s at the default scale, both at once (the machine has 2 cores;
- *   on one core they would still get 3:1 of the CPU time, only later)
+ *   heavy runs ~1.5 s of CPU, light ~0.5 s at the default scale, in ROUNDS rounds that start
+ *   together (a barrier): in each round light does 1 unit and waits, heavy does 3 units. So both
+ *   threads work through the same stretch of wall time, and a slowdown of the machine for a while
+ *   falls on both alike instead of on whichever thread happened to run then; waiting at the
+ *   barrier sleeps, using no CPU.
  *   main only creates and joins them: ~0 % of the samples
  * Usage: threads31 [SCALE]  -- multiplies the work (default 1).
  * Each thread names itself first, before it does any work, so a profiler that reads the name
@@ -21,9 +24,13 @@
 /* Kernel iterations per CPU second, calibrated by hand once (same kernel as work532.c). */
 #define ITERS_PER_SECOND 860000000ull
 
+#define ROUNDS 30
+
+static pthread_barrier_t round_start;
+
 struct job {
     const char *name;   /* thread name, at most 15 bytes */
-    uint64_t iters;     /* fixed amount of work */
+    uint64_t iters;     /* fixed amount of work per round */
     uint64_t result;    /* printed by main so the work cannot be optimized away */
     int rc;             /* pthread_setname_np result */
 };
@@ -43,8 +50,13 @@ static void *thread_main(void *arg)
 {
     struct job *job = arg;
     job->rc = pthread_setname_np(pthread_self(), job->name);
-    uint64_t r = kernel_loop(job->iters, (uint64_t)(uintptr_t)job);
-    job->result = r ^ (r >> 11);
+    uint64_t acc = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        pthread_barrier_wait(&round_start);
+        uint64_t r = kernel_loop(job->iters, (uint64_t)(uintptr_t)job + (uint64_t)round);
+        acc ^= r ^ (r >> 11);
+    }
+    job->result = acc;
     return NULL;
 }
 
@@ -60,14 +72,21 @@ int main(int argc, char **argv)
         }
     }
     /* light: 0.5 s of CPU per unit of scale; heavy: exactly three times the iterations. */
-    uint64_t light_iters = (uint64_t)(scale * 0.5 * (double)ITERS_PER_SECOND);
+    uint64_t light_iters = (uint64_t)(scale * 0.5 * (double)ITERS_PER_SECOND / ROUNDS);
+    if (light_iters == 0)
+        light_iters = 1;
+    int err = pthread_barrier_init(&round_start, NULL, 2);
+    if (err != 0) {
+        fprintf(stderr, "threads31: pthread_barrier_init: %s\n", strerror(err));
+        return 1;
+    }
     struct job jobs[2] = {
         { .name = "heavy", .iters = 3 * light_iters },
         { .name = "light", .iters = light_iters },
     };
     pthread_t tids[2];
     for (int i = 0; i < 2; i++) {
-        int err = pthread_create(&tids[i], NULL, thread_main, &jobs[i]);
+        err = pthread_create(&tids[i], NULL, thread_main, &jobs[i]);
         if (err != 0) {
             fprintf(stderr, "threads31: pthread_create: %s\n", strerror(err));
             return 1;
@@ -75,12 +94,13 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < 2; i++)
         pthread_join(tids[i], NULL);
+    pthread_barrier_destroy(&round_start);
     for (int i = 0; i < 2; i++) {
         if (jobs[i].rc != 0)
             fprintf(stderr, "threads31: pthread_setname_np(%s): %s\n", jobs[i].name,
                     strerror(jobs[i].rc));
-        printf("threads31: %s iters=%llu result=%016llx\n", jobs[i].name,
-               (unsigned long long)jobs[i].iters, (unsigned long long)jobs[i].result);
+        printf("threads31: %s iters=%llu rounds=%d result=%016llx\n", jobs[i].name,
+               (unsigned long long)jobs[i].iters, ROUNDS, (unsigned long long)jobs[i].result);
     }
     return 0;
 }
