@@ -5,14 +5,19 @@
 # shellcheck source=tests/lib.sh
 source "$(dirname "$0")/../lib.sh"
 need_built work532
-command -v strip >/dev/null || skip "strip (binutils) is not installed"
-command -v nm >/dev/null || skip "nm (binutils) is not installed"
+for tool in strip nm readelf ldd; do
+    command -v "$tool" >/dev/null || skip "$tool is not installed"
+done
 
 copy=w532stripped
 bin=$TEST_TMP/$copy
 cp "$EXAMPLES/work532" "$bin"
 strip "$bin"
-nm "$bin" >/dev/null 2>&1 && fail "strip left a symbol table in $bin"
+# nm exits 0 even without symbols, so ask readelf about the sections instead.
+if readelf -S "$bin" | grep -qE '\.symtab|\.debug_'; then
+    fail "strip left a symbol table or debug info in $bin"
+fi
+readelf -S "$bin" | grep -q '\.eh_frame ' || fail "the stripped copy has no .eh_frame"
 
 # Function bounds from the unstripped original (same code, same addresses): "start end name",
 # in decimal (bash arithmetic does the hex; mawk has no strtonum).
@@ -30,16 +35,31 @@ txt=$TEST_TMP/report.txt
 report "$txt" "$out"
 cat "$txt"
 
-# Names a row may legitimately carry: defined dynamic symbols of the copy and of every shared
-# object it runs with (libc, the loader, libprof.so; their static symbols too where not stripped),
-# or an unsymbolized "<object>+0x<hex>" where <object> is the copy or one of those objects.
+# debug_file_of OBJECT: its separate debug file under /usr/lib/debug/.build-id (e.g. from
+# libc6-dbg), if one is installed.
+debug_file_of() {
+    local id
+    id=$(readelf -n "$1" 2>/dev/null | awk '/Build ID:/ { print $3; exit }')
+    [[ -n $id && -f /usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug ]] \
+        && echo "/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug"
+    return 0
+}
+
+# Names a row may legitimately carry: defined dynamic symbols of the copy; symbols of every
+# shared object it runs with (libc, the loader, libprof.so: dynamic, static where not stripped,
+# and from their separate debug files); or an unsymbolized "<object>+0x<hex>" where <object> is
+# the copy or one of those objects. The copy itself is NOT given a debug file: its build-id's
+# debug file does not exist, so every name for its code must come from its .dynsym.
 libs=$(ldd "$bin" | awk '$(NF-1) ~ /^\// { print $(NF-1) } $1 ~ /^\// { print $1 }' | sort -u)
+[[ -z $(debug_file_of "$bin") ]] || fail "a debug file exists for the copy's build-id"
 known=$TEST_TMP/known
 {
     nm -D --defined-only "$bin" 2>/dev/null || true
     for lib in $libs "$PROF_LIB"; do
-        nm -D --defined-only "$lib" 2>/dev/null || true
-        nm --defined-only "$lib" 2>/dev/null || true
+        for f in "$lib" $(debug_file_of "$(readlink -f "$lib")"); do
+            nm -D --defined-only "$f" 2>/dev/null || true
+            nm --defined-only "$f" 2>/dev/null || true
+        done
     done
 } | awk 'NF >= 3 { n = $3; sub(/@.*/, "", n); print n }' | sort -u >"$known"
 objects=$TEST_TMP/objects
