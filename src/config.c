@@ -77,9 +77,10 @@ static void parse_modes(struct prof_config *cfg)
     for (char *tok = strtok_r(buf, ",+", &save); tok; tok = strtok_r(NULL, ",+", &save)) {
         if (strcasecmp(tok, "cpu") == 0) {
             modes |= FMT_MODE_CPU;
+        } else if (strcasecmp(tok, "wall") == 0) {
+            modes |= FMT_MODE_WALL;
         } else {
-            /* wall and alloc arrive with later issues; until then they are refused explicitly. */
-            log_warn("PROF_MODE='%s' is not valid (supported: cpu); using cpu", v);
+            log_warn("PROF_MODE='%s' is not valid (modes: cpu, wall, joined by ','); using cpu", v);
             return;
         }
     }

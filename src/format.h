@@ -54,7 +54,7 @@ enum { FMT_UNWIND_DWARF = 1, FMT_UNWIND_FP = 2 };
 /* STACK.flags */
 enum { FMT_STACK_TRUNCATED = 1, FMT_STACK_UNWIND_ERROR = 2 };
 /* SAMPLES kind */
-enum { FMT_KIND_CPU = 0, FMT_KIND_WALL_ON = 1, FMT_KIND_WALL_OFF = 2 };
+enum { FMT_KIND_CPU = 0, FMT_KIND_WALL_ON = 1, FMT_KIND_WALL_OFF = 2, FMT_KIND_WALL_RUNNABLE = 3 };
 /* Fields per sample tuple written by this version (readers accept more and skip the extra). */
 #define FMT_SAMPLE_FIELDS 6
 

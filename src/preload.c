@@ -47,7 +47,9 @@ __attribute__((constructor)) static void prof_init(void)
     config_from_env(&config);
     struct run_info run = {.start_realtime_ns = clock_ns(CLOCK_REALTIME),
                            .start_monotonic_ns = clock_ns(CLOCK_MONOTONIC)};
-    sampler_set_start(run.start_monotonic_ns, config.max_depth);
+    /* Timer samples are on-CPU wall samples when wall is the only mode. */
+    sampler_set_start(run.start_monotonic_ns, config.max_depth,
+                      (config.modes & FMT_MODE_CPU) ? FMT_KIND_CPU : FMT_KIND_WALL_ON);
 
     char exe[4096], path[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -71,11 +73,14 @@ __attribute__((constructor)) static void prof_init(void)
         log_warn("cannot find pthread_create; profiling off");
         return;
     }
+    blocking_resolve();
     struct writer *w = writer_open(path);
     if (!w)
         return;
+    /* Both modes sample running threads with CPU timers; wall mode adds its own thread for the
+     * time spent blocked, and can still do that part without a timer. */
     run.timer = timer_init(&config);
-    if (run.timer == FMT_TIMER_NONE) {
+    if (run.timer == FMT_TIMER_NONE && !(config.modes & FMT_MODE_WALL)) {
         writer_close(w);
         return;
     }
@@ -88,12 +93,15 @@ __attribute__((constructor)) static void prof_init(void)
     atomic_store(&profiling_on, 1);
     pthread_atfork(NULL, NULL, atfork_child);
     threads_register_self();
+    if ((config.modes & FMT_MODE_WALL) && wall_start(&config) != 0)
+        log_warn("cannot start the wall-clock sampler thread; wall samples are off");
 }
 
 __attribute__((destructor)) static void prof_fini(void)
 {
     if (!atomic_exchange(&profiling_on, 0))
         return;
+    wall_stop();
     threads_stop_all();
     flusher_stop();
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
+#include <ucontext.h>
 
 #define PROF_INTERNAL __attribute__((visibility("hidden")))
 #define PROF_TLS __thread __attribute__((tls_model("initial-exec")))
@@ -78,7 +79,24 @@ struct thread_state {
     timer_t posix_timer;
     char name[16];              /* last name seen by the flusher */
     int name_known;
+    int internal;               /* one of our own threads (wall sampler): never sampled */
     struct thread_counters ctr;
+
+    /* Wall mode (blocking.c <-> wall.c). While the thread is inside a wrapped blocking call,
+     * block_seq is odd and block_ctx holds the registers of the wrapper's frame, so the wall sampler
+     * can unwind the (frozen) stack without ever signalling a blocked thread. stack_reader = 1 while it does;
+     * the wrapper does not return until it is 0 again (see blocking.c). */
+    _Atomic uint32_t block_seq;
+    _Atomic int stack_reader;
+    int block_depth;            /* nesting of wrapped calls, owner thread only */
+    ucontext_t block_ctx;       /* x86_64 libunwind: unw_context_t is a ucontext_t */
+    _Atomic uint64_t block_start_ns; /* CLOCK_MONOTONIC when the current blocked call began */
+    _Atomic uint64_t blocked_total_ns; /* sum of the durations of finished blocked calls */
+    _Atomic uint64_t signals_seen;   /* SIGPROF handled by this thread (EINTR check in wrappers) */
+    /* Periods this thread spent runnable but not running (waiting for a CPU), added by the wall
+     * sampler, which then signals the thread once; its handler takes them all in one sample at
+     * the place where the thread resumes. */
+    _Atomic uint64_t runnable_periods;
 };
 
 extern PROF_TLS struct thread_state *tls_thread; /* NULL when the thread is not profiled */
@@ -86,6 +104,8 @@ extern PROF_TLS struct thread_state *tls_thread; /* NULL when the thread is not 
 /* Registers the calling thread: allocates its ring, records stack bounds, warms up the unwinder
  * and arms its timer. Returns the state or NULL (profiling off, or out of slots: counted). */
 PROF_INTERNAL struct thread_state *threads_register_self(void);
+/* Claims a slot with a ring for one of our own threads; no timer, no TLS, never sampled. */
+PROF_INTERNAL struct thread_state *threads_register_internal(size_t ring_bytes);
 /* Disarms the calling thread's timer and hands its ring to the flusher for a last drain. */
 PROF_INTERNAL void threads_unregister_self(void);
 /* Iterates over live and exited slots (flusher). */
@@ -119,6 +139,8 @@ PROF_INTERNAL int unwind_from_signal(void *ucontext, const struct thread_state *
 PROF_INTERNAL void unwind_init(int unwinder);        /* ordinary context, once */
 PROF_INTERNAL void unwind_warm_up_thread(void);       /* ordinary context, per thread */
 PROF_INTERNAL void unwind_flush_caches(void);         /* after dlclose */
+/* Ordinary context: unwinds another thread's frozen stack from registers it saved (wall mode). */
+PROF_INTERNAL int unwind_from_context(ucontext_t *ctx, uint64_t *pcs, int max, unsigned *flags);
 
 /* ---- sampler.c [AS-SAFE] ---- */
 /* Layout of one sample in a ring: this header, then nframes uint64_t addresses. */
@@ -134,8 +156,17 @@ struct ring_sample {
 
 PROF_INTERNAL int sampler_install(void);  /* installs the SIGPROF handler; <0 if the host owns it */
 PROF_INTERNAL uint64_t sampler_now_ns(void); /* [AS-SAFE] monotonic ns since start */
-PROF_INTERNAL void sampler_set_start(uint64_t mono_ns, unsigned max_depth);
+/* timer_kind: FMT_KIND_* given to timer samples (WALL_ON when only wall mode is on). */
+PROF_INTERNAL void sampler_set_start(uint64_t mono_ns, unsigned max_depth, uint32_t timer_kind);
 extern _Atomic uint64_t sampler_no_thread; /* signals on threads without state */
+
+/* ---- wall.c : wall-clock sampler thread ---- */
+PROF_INTERNAL int wall_start(const struct prof_config *cfg);
+PROF_INTERNAL void wall_stop(void);
+extern _Atomic int wall_active; /* read by the blocking-call wrappers */
+
+/* ---- blocking.c : wrappers of blocking calls ---- */
+PROF_INTERNAL void blocking_resolve(void); /* looks up the real functions, constructor */
 
 /* ---- modules.c : loaded ELF objects (flusher context) ---- */
 struct fmt_buf;

@@ -10,11 +10,14 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 PROF_TLS struct thread_state *tls_thread;
 _Atomic uint64_t sampler_no_thread;
 
 static uint64_t start_mono_ns;
+static uint32_t timer_sample_kind = FMT_KIND_CPU;
+static pid_t own_pid;
 static unsigned depth_limit = 256;
 
 static inline void count(_Atomic uint64_t *c, uint64_t n)
@@ -30,16 +33,25 @@ uint64_t sampler_now_ns(void)
     return now > start_mono_ns ? now - start_mono_ns : 0;
 }
 
-void sampler_set_start(uint64_t mono_ns, unsigned max_depth)
+void sampler_set_start(uint64_t mono_ns, unsigned max_depth, uint32_t timer_kind)
 {
     start_mono_ns = mono_ns;
+    timer_sample_kind = timer_kind;
+    own_pid = getpid();
     depth_limit = max_depth;
 }
 
 static void take_sample(struct thread_state *ts, const siginfo_t *si, void *ucontext)
 {
     uint64_t weight = 1;
-    if (si && si->si_code == SI_TIMER && si->si_overrun > 0) {
+    uint32_t kind = timer_sample_kind;
+    if (si && si->si_code == SI_TKILL && si->si_pid == own_pid) {
+        /* From our wall sampler (wall.c): the periods this thread waited for a CPU. */
+        weight = atomic_exchange_explicit(&ts->runnable_periods, 0, memory_order_relaxed);
+        if (weight == 0)
+            return;
+        kind = FMT_KIND_WALL_RUNNABLE;
+    } else if (si && si->si_code == SI_TIMER && si->si_overrun > 0) {
         /* A CPU timer that expired several times before delivery stands for all its periods. */
         weight += (uint64_t)si->si_overrun;
         count(&ts->ctr.overruns, (uint64_t)si->si_overrun);
@@ -49,7 +61,7 @@ static void take_sample(struct thread_state *ts, const siginfo_t *si, void *ucon
     struct ring_sample s;
     memset(&s, 0, sizeof(s));
     s.time_ns = sampler_now_ns();
-    s.kind = FMT_KIND_CPU;
+    s.kind = kind;
     s.tid = (uint32_t)ts->tid;
     s.weight = weight;
     int n = unwind_from_signal(ucontext, ts, pcs, (int)depth_limit, &s.flags);
@@ -73,7 +85,7 @@ static void sampler_handler(int sig, siginfo_t *si, void *ucontext)
     struct thread_state *ts = tls_thread;
     if (!ts) {
         count(&sampler_no_thread, 1);
-    } else if (ts->busy) {
+    } else if ((count(&ts->signals_seen, 1), ts->busy)) {
         /* A sample interrupted our own producer code on this thread: the ring is single-producer. */
         count(&ts->ctr.reentered, 1);
     } else {

@@ -88,6 +88,12 @@ struct thread_state *threads_register_self(void)
         return NULL;
     }
     ts->tid = (pid_t)syscall(SYS_gettid);
+    ts->internal = 0;
+    ts->block_depth = 0;
+    atomic_store(&ts->block_seq, 0);
+    atomic_store(&ts->stack_reader, 0);
+    atomic_store(&ts->runnable_periods, 0);
+    atomic_store(&ts->blocked_total_ns, 0);
     ts->busy = 0;
     ts->name_known = 0;
     ts->name[0] = 0;
@@ -99,6 +105,22 @@ struct thread_state *threads_register_self(void)
     atomic_fetch_add(&registered_total, 1);
     if (timer_arm_self(ts) == 0)
         atomic_store(&ts->armed, 1);
+    return ts;
+}
+
+struct thread_state *threads_register_internal(size_t bytes)
+{
+    size_t saved = ring_bytes;
+    ring_bytes = bytes; /* only used when a new slot has to be created */
+    struct thread_state *ts = claim_slot();
+    ring_bytes = saved;
+    if (!ts)
+        return NULL;
+    ts->tid = (pid_t)syscall(SYS_gettid);
+    ts->internal = 1;
+    ts->name_known = 1;
+    memset(&ts->ctr, 0, sizeof(ts->ctr));
+    atomic_store_explicit(&ts->state, SLOT_LIVE, memory_order_release);
     return ts;
 }
 

@@ -36,6 +36,30 @@ void unwind_warm_up_thread(void)
 
 void unwind_flush_caches(void) { unw_flush_cache(unw_local_addr_space, 0, 0); }
 
+/* Steps a cursor to the outermost frame or the depth limit, flagging a cut or an error. */
+static int walk_cursor(unw_cursor_t *cur, uint64_t *pcs, int max, unsigned *flags)
+{
+    int n = 0;
+    for (;;) {
+        unw_word_t ip = 0;
+        if (unw_get_reg(cur, UNW_REG_IP, &ip) != 0 || ip == 0)
+            break;
+        if (n == max) {
+            *flags |= FMT_STACK_TRUNCATED;
+            break;
+        }
+        pcs[n++] = ip;
+        int r = unw_step(cur);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            *flags |= FMT_STACK_UNWIND_ERROR;
+            break;
+        }
+    }
+    return n;
+}
+
 static int unwind_dwarf(void *ucontext, uint64_t *pcs, int max, unsigned *flags)
 {
     unw_cursor_t cur;
@@ -47,25 +71,19 @@ static int unwind_dwarf(void *ucontext, uint64_t *pcs, int max, unsigned *flags)
         pcs[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
         return 1;
     }
-    int n = 0;
-    for (;;) {
-        unw_word_t ip = 0;
-        if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0 || ip == 0)
-            break;
-        if (n == max) {
-            *flags |= FMT_STACK_TRUNCATED;
-            break;
-        }
-        pcs[n++] = ip;
-        int r = unw_step(&cur);
-        if (r == 0)
-            break;
-        if (r < 0) {
-            *flags |= FMT_STACK_UNWIND_ERROR;
-            break;
-        }
+    return walk_cursor(&cur, pcs, max, flags);
+}
+
+int unwind_from_context(ucontext_t *ctx, uint64_t *pcs, int max, unsigned *flags)
+{
+    unw_cursor_t cur;
+    *flags = 0;
+    /* Not a signal frame: the saved ip is inside the wrapper, a normal call site. */
+    if (unw_init_local(&cur, (unw_context_t *)ctx) != 0) {
+        *flags |= FMT_STACK_UNWIND_ERROR;
+        return 0;
     }
-    return n;
+    return walk_cursor(&cur, pcs, max, flags);
 }
 
 /* Walks saved rbp links. Each frame must lie inside the thread's stack, above the previous one and

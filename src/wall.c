@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/* Wall-clock sampling of the time threads spend off CPU. On-CPU time is sampled by the per-thread
+ * CPU timers (sampler.c), exactly in proportion to the CPU each thread uses; this thread of ours
+ * ticks every 1/PROF_HZ s of wall time and accounts for the rest, never signalling anyone:
+ *  - a thread inside a wrapped blocking call (blocking.c): its stack is unwound here from the
+ *    registers the wrapper saved, once per blocking episode, and each tick adds the wall time it
+ *    spent blocked since the previous tick (bounded by the episode's age) as an off-CPU sample;
+ *  - a thread blocked somewhere we do not wrap (no CPU progress, scheduler state S or D): an
+ *    off-CPU sample without frames, shown as such rather than guessed;
+ *  - a thread that is runnable but waiting for a CPU: signalled once (it is not blocked, so no
+ *    call of its can be interrupted); its handler records the waiting periods where it resumes.
+ * Weights are in periods of 1/PROF_HZ s; late ticks (this thread was not scheduled in time) carry
+ * the elapsed time instead of bursting, so a busy machine does not bias the split.
+ * Ordinary thread context; SIGPROF is blocked here. */
+#define _GNU_SOURCE
+#include "format.h"
+#include "runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WALL_RING_BYTES (8u << 20)
+
+_Atomic int wall_active;
+
+/* What the wall thread remembers per slot between ticks. */
+struct wall_view {
+    pid_t tid;
+    uint64_t last_ns;      /* monotonic time of this thread's previous tick, 0 = none yet */
+    uint64_t last_cpu_ns;
+    uint64_t carry_ns;     /* off-CPU time not yet worth a whole period */
+    uint64_t blank_carry_ns; /* the same, for off-CPU time without a known stack */
+    uint64_t last_total;   /* ts->blocked_total_ns at the previous tick */
+    uint32_t inprog_seq;   /* blocked call in progress at the previous tick, 0 = none */
+    uint64_t inprog_counted; /* its time already accounted for */
+    uint64_t run_carry_ns; /* runnable time not yet worth a whole period */
+    uint32_t episode_seq;  /* block_seq of the cached stack, 0 = none */
+    uint32_t nframes;
+    uint32_t flags;
+    uint64_t *frames;      /* max_depth entries */
+};
+
+static struct {
+    pthread_t thread;
+    int started;
+    _Atomic int stop;
+    unsigned hz, max_depth;
+    pid_t pid;
+    struct thread_state *self; /* our ring */
+    struct wall_view *views;
+    size_t nviews;
+    uint64_t *scratch;
+} wl;
+
+/* Per-thread CPU clock of another thread of this process (the kernel's encoding of
+ * MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED)). */
+static uint64_t thread_cpu_ns(pid_t tid)
+{
+    clockid_t id = (clockid_t)((~(unsigned)tid) << 3) | 6;
+    struct timespec t;
+    if (clock_gettime(id, &t) != 0)
+        return UINT64_MAX; /* thread gone */
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Scheduler state letter of a thread ('R' runnable or running, 'S' sleeping, 'D' disk wait...),
+ * or 0 if unknown. Only read for threads that are neither in a wrapper nor seen consuming CPU. */
+static char thread_state_letter(pid_t tid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *paren = strrchr(buf, ')'); /* the name may contain spaces and parentheses */
+    return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+static struct wall_view *view_for(size_t slot)
+{
+    if (slot >= wl.nviews) {
+        size_t n = wl.nviews ? wl.nviews : 64;
+        while (n <= slot)
+            n *= 2;
+        struct wall_view *v = realloc(wl.views, n * sizeof(*v));
+        if (!v)
+            return NULL;
+        memset(v + wl.nviews, 0, (n - wl.nviews) * sizeof(*v));
+        wl.views = v;
+        wl.nviews = n;
+    }
+    struct wall_view *v = &wl.views[slot];
+    if (!v->frames) {
+        v->frames = malloc(wl.max_depth * sizeof(uint64_t));
+        if (!v->frames)
+            return NULL;
+    }
+    return v;
+}
+
+/* Unwinds a thread that is blocked inside a wrapper. The wrapper cannot return while
+ * stack_reader is set, so its callers' frames stay as they are during the walk. */
+static int unwind_blocked(struct thread_state *ts, uint32_t seq, struct wall_view *v)
+{
+    /* seq_cst store then load, mirrored in the wrapper's exit path (blocking.c): either we see
+     * the wrapper has left (block_seq changed) or it sees us and waits. */
+    atomic_store(&ts->stack_reader, 1);
+    int ok = atomic_load(&ts->block_seq) == seq;
+    if (ok) {
+        ucontext_t ctx = ts->block_ctx;
+        unsigned flags = 0;
+        int n = unwind_from_context(&ctx, v->frames, (int)wl.max_depth, &flags);
+        v->nframes = (uint32_t)n;
+        v->flags = flags;
+        v->episode_seq = seq;
+    }
+    atomic_store(&ts->stack_reader, 0);
+    return ok ? 0 : -1;
+}
+
+static void push_sample(struct thread_state *ts, const uint64_t *frames, uint32_t nframes,
+                        uint32_t flags, uint64_t weight, uint64_t now)
+{
+    struct ring_sample s;
+    memset(&s, 0, sizeof(s));
+    s.kind = FMT_KIND_WALL_OFF;
+    s.tid = (uint32_t)ts->tid;
+    s.nframes = nframes;
+    s.flags = flags;
+    s.weight = weight;
+    s.time_ns = now;
+    if (ring_put(wl.self->ring, &s, sizeof(s), frames, nframes * sizeof(uint64_t)) == 0) {
+        atomic_fetch_add_explicit(&wl.self->ctr.samples, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&wl.self->ctr.weight, weight, memory_order_relaxed);
+    } else {
+        atomic_fetch_add_explicit(&wl.self->ctr.dropped, 1, memory_order_relaxed);
+    }
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Adds `ns` to a carry and returns the whole periods in it. */
+static uint64_t take_periods(uint64_t *carry, uint64_t ns, uint64_t period)
+{
+    *carry += ns;
+    uint64_t whole = *carry / period;
+    *carry %= period;
+    return whole;
+}
+
+/* A consistent view of a thread's blocked-call state: the sequence number is read before and after
+ * the other fields, and the read repeated if a call began or ended meanwhile. */
+static int read_block_state(struct thread_state *ts, uint32_t *seq, uint64_t *start, uint64_t *total)
+{
+    for (int tries = 0; tries < 4; tries++) {
+        uint32_t s1 = atomic_load(&ts->block_seq);
+        *start = atomic_load(&ts->block_start_ns);
+        *total = atomic_load(&ts->blocked_total_ns);
+        if (atomic_load(&ts->block_seq) == s1) {
+            *seq = s1;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, uint64_t rel_now)
+{
+    struct wall_view *v = view_for(slot);
+    if (!v)
+        return;
+    uint32_t seq;
+    uint64_t start, total;
+    if (read_block_state(ts, &seq, &start, &total) != 0)
+        return; /* extremely busy with short calls; the next tick accounts for it */
+    uint64_t cpu = thread_cpu_ns(ts->tid);
+    if (v->tid != ts->tid || v->last_ns == 0) { /* first tick of this thread (or slot reused) */
+        uint64_t *frames = v->frames;
+        *v = (struct wall_view){.tid = ts->tid, .last_ns = now, .frames = frames,
+                                .last_cpu_ns = cpu == UINT64_MAX ? 0 : cpu, .last_total = total};
+        if (seq & 1) {
+            v->inprog_seq = seq;
+            v->inprog_counted = now > start ? now - start : 0;
+        }
+        return;
+    }
+    uint64_t period = 1000000000ull / wl.hz;
+    uint64_t dt = now - v->last_ns;
+    uint64_t cpu_d = (cpu != UINT64_MAX && cpu > v->last_cpu_ns) ? cpu - v->last_cpu_ns : 0;
+    if (cpu != UINT64_MAX)
+        v->last_cpu_ns = cpu;
+
+    /* Blocked time in this interval: calls that finished since the previous tick (minus the part
+     * of one of them already counted then), plus the part of the call in progress. */
+    uint64_t finished = total - v->last_total;
+    uint32_t ended_seq = 0;
+    if (v->inprog_seq && v->inprog_seq != seq) {
+        finished = finished > v->inprog_counted ? finished - v->inprog_counted : 0;
+        ended_seq = v->inprog_seq;
+    }
+    uint64_t current = 0;
+    if (seq & 1) {
+        uint64_t from = start > v->last_ns ? start : v->last_ns;
+        current = now > from ? now - from : 0;
+        v->inprog_counted = (seq == v->inprog_seq ? v->inprog_counted : 0) + current;
+        v->inprog_seq = seq;
+    } else {
+        v->inprog_seq = 0;
+        v->inprog_counted = 0;
+    }
+    v->last_total = total;
+    v->last_ns = now;
+
+    /* The finished calls' time goes to the stack of the one we had unwound, if it is among them;
+     * calls that began and ended between two ticks were never seen: no stack. */
+    if (finished) {
+        if (ended_seq && v->episode_seq == ended_seq) {
+            uint64_t w = take_periods(&v->carry_ns, finished, period);
+            if (w)
+                push_sample(ts, v->frames, v->nframes, v->flags, w, rel_now);
+        } else {
+            uint64_t w = take_periods(&v->blank_carry_ns, finished, period);
+            if (w)
+                push_sample(ts, NULL, 0, 0, w, rel_now);
+        }
+    }
+    if (current && (v->episode_seq == seq || unwind_blocked(ts, seq, v) == 0)) {
+        uint64_t w = take_periods(&v->carry_ns, current, period);
+        if (w)
+            push_sample(ts, v->frames, v->nframes, v->flags, w, rel_now);
+    }
+
+    /* The rest of the interval, neither running nor in a wrapped call, was spent waiting for a
+     * CPU (runnable) or blocked in a call we do not wrap; the scheduler state tells which. It is
+     * only read when that rest is worth a period. */
+    uint64_t accounted = cpu_d + finished + current;
+    uint64_t rest = dt > accounted ? dt - accounted : 0;
+    if (rest < period / 2 && v->run_carry_ns + rest < period)
+        return;
+    char state = (seq & 1) ? 'S' : thread_state_letter(ts->tid);
+    if (state == 'S' || state == 'D') {
+        uint64_t w = take_periods(&v->blank_carry_ns, rest, period);
+        if (w)
+            push_sample(ts, NULL, 0, 0, w, rel_now);
+    } else if (state == 'R') {
+        uint64_t periods = take_periods(&v->run_carry_ns, rest, period);
+        /* One signal for any number of periods: the handler takes them all. The thread is
+         * runnable, so the signal is handled as soon as it runs, before it can block again. */
+        if (periods && atomic_fetch_add(&ts->runnable_periods, periods) == 0)
+            syscall(SYS_tgkill, wl.pid, ts->tid, SIGPROF);
+    }
+}
+
+static void *wall_main(void *arg)
+{
+    (void)arg;
+    wl.self = threads_register_internal(WALL_RING_BYTES);
+    if (!wl.self)
+        return NULL;
+    uint64_t period = 1000000000ull / wl.hz;
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    while (!atomic_load(&wl.stop)) {
+        next.tv_nsec += (long)(period % 1000000000u);
+        next.tv_sec += (time_t)(period / 1000000000u) + next.tv_nsec / 1000000000L;
+        next.tv_nsec %= 1000000000L;
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+        struct timespec now_ts;
+        clock_gettime(CLOCK_MONOTONIC, &now_ts);
+        /* Woken late: skip the missed ticks instead of bursting; the next tick's weights carry the
+         * elapsed time. */
+        int64_t behind = (int64_t)(now_ts.tv_sec - next.tv_sec) * 1000000000 +
+                         (now_ts.tv_nsec - next.tv_nsec);
+        if (behind > (int64_t)period)
+            next = now_ts;
+        uint64_t now = mono_ns(), rel_now = sampler_now_ns();
+        size_t n = threads_slot_count();
+        for (size_t i = 0; i < n; i++) {
+            struct thread_state *ts = threads_slot(i);
+            if (!ts || ts->internal ||
+                atomic_load_explicit(&ts->state, memory_order_acquire) != SLOT_LIVE)
+                continue;
+            sample_thread(i, ts, now, rel_now);
+        }
+    }
+    return NULL;
+}
+
+int wall_start(const struct prof_config *cfg)
+{
+    wl.hz = cfg->hz;
+    wl.max_depth = cfg->max_depth;
+    wl.pid = getpid();
+    atomic_store(&wall_active, 1);
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGPROF);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int r = preload_real_pthread_create()(&wl.thread, NULL, wall_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r != 0) {
+        atomic_store(&wall_active, 0);
+        return -r;
+    }
+    wl.started = 1;
+    return 0;
+}
+
+void wall_stop(void)
+{
+    if (!wl.started)
+        return;
+    wl.started = 0;
+    atomic_store(&wl.stop, 1);
+    pthread_join(wl.thread, NULL);
+    atomic_store(&wall_active, 0);
+}
