@@ -27,6 +27,11 @@ _lib_cleanup() {
 }
 trap _lib_cleanup EXIT
 
+# Any command that fails outside a condition ends the test (set -e); say which one, so that a
+# crash of a profiled program is not a silent exit 1. -E: also inside functions.
+set -E
+trap 'echo "FAIL: line $LINENO: \"$BASH_COMMAND\" exited with status $?" >&2' ERR
+
 # fail MSG: the test failed.
 fail() {
     echo "FAIL: $*" >&2
@@ -153,7 +158,7 @@ pct_of() {
     if [[ -z $pct ]]; then
         {
             echo "--- section '$section' of $file:"
-            section_rows "$section" "$file" | head -20
+            section_rows "$section" "$file" | awk 'NR <= 20'
         } >&2
         fail "no row '$name' in section '$section' of $file"
     fi

@@ -13,7 +13,7 @@ out=$TEST_TMP/work532.prof
 PROF_HZ=1000 profile "$out" "$EXAMPLES/work532" 1 >/dev/null
 txt=$TEST_TMP/report.txt
 report "$txt" "$out"
-sed -n '/^Hotspots (source lines by self time)$/,$p' "$txt" | head -12
+awk '/^Hotspots \(source lines by self time\)$/ { on = 1 } on && n++ < 12' "$txt"
 
 row=$(top_row 'Hotspots (source lines by self time)' "$txt")
 line=$(cut -f2 <<<"$row")
