@@ -17,6 +17,10 @@ cat "$txt"
 if grep -qE 'libplugin\.so\+0x' "$txt"; then
     fail "frames in libplugin.so are shown as addresses, not symbolized"
 fi
+# Symbolized from the plugin's own debug info although it was unloaded before the report.
+loc=$(section_rows 'Self (exclusive)' "$txt" | awk -F'\t' '$2 == "plugin_work" && !n++ { print $3 }')
+[[ $loc =~ (^|/)plugin\.c:[0-9]+$ ]] || fail "plugin_work's location is '$loc', expected plugin.c:LINE"
+ok "plugin_work located at $loc"
 p=$(pct_of 'Self (exclusive)' plugin_work "$txt")
 m=$(pct_of 'Self (exclusive)' main_work "$txt")
 # Ground truth 1.0/1.3 = 77 % and 0.3/1.3 = 23 %; dlopen and start-up cost a little of the run.

@@ -16,6 +16,11 @@ cat "$txt"
 for sec in 'Cumulative (inclusive)' 'Self (exclusive)' 'Hotspots (source lines by self time)'; do
     grep -qxF "$sec" "$txt" || fail "section title '$sec' missing at column 0"
 done
+# The header accounts for samples lost on the way (format.md COUNTERS): it must say so.
+hdr=$(awk '/^Cumulative \(inclusive\)$/ { exit } { print }' "$txt")
+for word in dropped failed truncated; do
+    grep -qi "$word" <<<"$hdr" || fail "report header does not mention $word samples"
+done
 samples=$(samples_of "$txt")
 # 2 s of CPU at 1000 Hz is ~2000 samples; half of that means the timer is badly off.
 assert_ge "$samples" 1000 "samples in a 2 s run at 1000 Hz"
