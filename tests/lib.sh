@@ -101,6 +101,20 @@ profile_bg() {
     _LIB_BG_PIDS+=("$PROFILED_PID")
 }
 
+# wait_bg PID: wait for a process started by profile_bg; sets BG_STATUS to its exit status. Once
+# reaped its pid may be reused, so it is taken off the list that the exit cleanup kills.
+# shellcheck disable=SC2034  # BG_STATUS is a result for the sourcing test
+wait_bg() {
+    local pid=$1 p
+    local -a keep=()
+    BG_STATUS=0
+    wait "$pid" || BG_STATUS=$?
+    for p in "${_LIB_BG_PIDS[@]}"; do
+        [[ $p == "$pid" ]] || keep+=("$p")
+    done
+    _LIB_BG_PIDS=("${keep[@]}")
+}
+
 # report OUTFILE ARGS...: run profreport ARGS with stdout to OUTFILE and stderr to OUTFILE.err;
 # a non-zero exit status fails the test (showing stderr).
 report() {

@@ -20,9 +20,8 @@ for ((i = 0; i < 150; i++)); do   # at most ~15 s of wall time
 done
 echo "spin_forever used $ticks ticks ($tck per second) of CPU before the kill"
 kill -KILL "$PROFILED_PID"
-rc=0
-wait "$PROFILED_PID" || rc=$?
-((rc == 128 + 9)) || fail "spin_forever ended with status $rc, expected 137 (SIGKILL)"
+wait_bg "$PROFILED_PID"
+((BG_STATUS == 128 + 9)) || fail "spin_forever ended with status $BG_STATUS, expected 137 (SIGKILL)"
 grep -q '^spin_forever: spinning$' "$TEST_TMP/stdout" || fail "spin_forever did not start"
 [[ -s $out ]] || fail "no profile written before the kill"
 
