@@ -21,6 +21,7 @@ void config_defaults(struct prof_config *cfg)
     cfg->max_depth = 256;
     cfg->flush_ms = 1000;
     cfg->ring_kb = 512;
+    cfg->alloc_rate = 512 * 1024;
 }
 
 /* secure_getenv: a setuid/setgid host ignores our variables (no writing files where it can). */
@@ -79,8 +80,10 @@ static void parse_modes(struct prof_config *cfg)
             modes |= FMT_MODE_CPU;
         } else if (strcasecmp(tok, "wall") == 0) {
             modes |= FMT_MODE_WALL;
+        } else if (strcasecmp(tok, "alloc") == 0) {
+            modes |= FMT_MODE_ALLOC;
         } else {
-            log_warn("PROF_MODE='%s' is not valid (modes: cpu, wall, joined by ','); using cpu", v);
+            log_warn("PROF_MODE='%s' is not valid (modes: cpu, wall, alloc, joined by ','); using cpu", v);
             return;
         }
     }
@@ -109,6 +112,9 @@ void config_from_env(struct prof_config *cfg)
     parse_uint("PROF_MAX_DEPTH", 1, PROF_MAX_DEPTH_LIMIT, &cfg->max_depth);
     parse_uint("PROF_FLUSH_MS", 10, 60000, &cfg->flush_ms);
     parse_uint("PROF_RING_KB", 16, 65536, &cfg->ring_kb);
+    unsigned rate = (unsigned)cfg->alloc_rate;
+    parse_uint("PROF_ALLOC_RATE", 1, 1u << 30, &rate);
+    cfg->alloc_rate = rate;
     /* Test seam (docs/DESIGN.md): behave as if perf events were forbidden, to test the fallback. */
     cfg->test_fail_perf = env("PROF_TEST_FAIL_PERF") != NULL;
 }

@@ -41,6 +41,14 @@ static struct {
     uint64_t ntuples;
     uint64_t prev_time_ns;  /* for the pending record's time deltas */
     struct fmt_buf payload; /* assembled chunk payload */
+    /* Allocation mode */
+    struct fmt_buf alloc_tuples, free_tuples;
+    uint64_t nalloc, nfree;
+    uint64_t prev_alloc_ns, prev_free_ns;
+    struct heaptab *heap;
+    uint64_t *early_frees;  /* frees drained before their allocation (another thread's ring) */
+    size_t nearly, capearly;
+    uint64_t alloc_samples, frees_unmatched;
     uint8_t *entry;         /* one ring entry */
     size_t entry_cap;
     int header_written;
@@ -94,7 +102,7 @@ static void emit_header(struct fmt_buf *out)
     fmt_put_varint(&b, (uint64_t)fl.cfg.unwinder);
     fmt_put_varint(&b, fl.cfg.max_depth);
     fmt_put_varint(&b, fl.cfg.flush_ms);
-    fmt_put_varint(&b, 0); /* alloc_rate: allocation mode not built yet */
+    fmt_put_varint(&b, (fl.cfg.modes & FMT_MODE_ALLOC) ? fl.cfg.alloc_rate : 0);
     fmt_put_string(&b, un.nodename);
     fmt_put_varint(&b, (uint64_t)fl.cfg.timer);
     fmt_put_record(out, FMT_REC_HEADER, &b);
@@ -163,6 +171,19 @@ static void note_thread_name(uint32_t tid, const char *name, uint64_t now_ns)
     emit_thread(tid, name, now_ns);
 }
 
+/* First sight of a tid in a sample: name it from /proc, or from the slot if it already exited.
+ * Samples of one ring can belong to other threads (the wall sampler writes for everyone). */
+static void first_sight(uint32_t tid, struct thread_state *owner, uint64_t now_ns)
+{
+    char name[16];
+    if (read_comm(tid, name) == 0)
+        note_thread_name(tid, name, now_ns);
+    else if ((uint32_t)owner->tid == tid && owner->name_known)
+        note_thread_name(tid, owner->name, now_ns);
+    else
+        note_thread_name(tid, "", now_ns);
+}
+
 static void refresh_thread_name(struct thread_state *ts, uint64_t now_ns)
 {
     char name[16];
@@ -176,13 +197,12 @@ static void refresh_thread_name(struct thread_state *ts, uint64_t now_ns)
 
 /* ---- draining ---- */
 
-static void add_sample(const struct ring_sample *s, const uint64_t *pcs)
+/* The file-wide id of a stack, writing its STACK record the first time. 0 when out of memory. */
+static uint64_t intern_stack(const struct ring_sample *s, const uint64_t *pcs)
 {
     int is_new;
     uint64_t id = stacktab_intern(fl.stacks, pcs, s->nframes, s->flags, &is_new);
-    if (id == 0)
-        return; /* out of memory: counted as dropped by the caller's accounting below */
-    if (is_new) {
+    if (id != 0 && is_new) {
         struct fmt_buf b;
         fmt_buf_init(&b);
         fmt_put_varint(&b, id);
@@ -197,6 +217,14 @@ static void add_sample(const struct ring_sample *s, const uint64_t *pcs)
         fmt_put_record(&fl.defs, FMT_REC_STACK, &b);
         fmt_buf_free(&b);
     }
+    return id;
+}
+
+static void add_sample(const struct ring_sample *s, const uint64_t *pcs)
+{
+    uint64_t id = intern_stack(s, pcs);
+    if (id == 0)
+        return;
     fmt_put_varint(&fl.tuples, s->tid);
     fmt_put_varint(&fl.tuples, id);
     fmt_put_svarint(&fl.tuples, (int64_t)(s->time_ns - fl.prev_time_ns));
@@ -205,6 +233,64 @@ static void add_sample(const struct ring_sample *s, const uint64_t *pcs)
     fmt_put_varint(&fl.tuples, s->region);
     fl.prev_time_ns = s->time_ns;
     fl.ntuples++;
+}
+
+static void put_free_tuple(uint64_t alloc_id, uint64_t time_ns)
+{
+    fmt_put_varint(&fl.free_tuples, alloc_id);
+    fmt_put_svarint(&fl.free_tuples, (int64_t)(time_ns - fl.prev_free_ns));
+    fl.prev_free_ns = time_ns;
+    fl.nfree++;
+}
+
+static void add_alloc(const struct ring_sample *s, const uint64_t *pcs)
+{
+    uint64_t id = intern_stack(s, pcs);
+    if (id == 0)
+        return;
+    fl.alloc_samples++;
+    fmt_put_varint(&fl.alloc_tuples, s->tid);
+    fmt_put_varint(&fl.alloc_tuples, id);
+    fmt_put_svarint(&fl.alloc_tuples, (int64_t)(s->time_ns - fl.prev_alloc_ns));
+    fmt_put_varint(&fl.alloc_tuples, s->size);
+    fmt_put_varint(&fl.alloc_tuples, s->weight);
+    fmt_put_varint(&fl.alloc_tuples, s->alloc_id);
+    fmt_put_varint(&fl.alloc_tuples, s->region);
+    fl.prev_alloc_ns = s->time_ns;
+    fl.nalloc++;
+    /* Freed before we saw it allocated (the free came through an earlier-drained ring)? */
+    for (size_t i = 0; i < fl.nearly; i++) {
+        if (fl.early_frees[2 * i] == s->alloc_id) {
+            put_free_tuple(s->alloc_id, fl.early_frees[2 * i + 1]);
+            fl.early_frees[2 * i] = fl.early_frees[2 * (fl.nearly - 1)];
+            fl.early_frees[2 * i + 1] = fl.early_frees[2 * (fl.nearly - 1) + 1];
+            fl.nearly--;
+            return;
+        }
+    }
+    double objects = s->size ? (double)s->weight / (double)s->size : 0;
+    heaptab_add(fl.heap, s->alloc_id, id, s->weight, objects);
+}
+
+static void add_free(uint64_t alloc_id, uint64_t time_ns)
+{
+    if (heaptab_remove(fl.heap, alloc_id) == 0) {
+        put_free_tuple(alloc_id, time_ns);
+        return;
+    }
+    if (fl.nearly == fl.capearly) {
+        size_t cap = fl.capearly ? fl.capearly * 2 : 64;
+        uint64_t *e = realloc(fl.early_frees, cap * 2 * sizeof(uint64_t));
+        if (!e) {
+            fl.frees_unmatched++;
+            return;
+        }
+        fl.early_frees = e;
+        fl.capearly = cap;
+    }
+    fl.early_frees[2 * fl.nearly] = alloc_id;
+    fl.early_frees[2 * fl.nearly + 1] = time_ns;
+    fl.nearly++;
 }
 
 static void drain_ring(struct thread_state *ts, uint64_t now_ns)
@@ -219,10 +305,15 @@ static void drain_ring(struct thread_state *ts, uint64_t now_ns)
         memcpy(&s, fl.entry, sizeof(s));
         if (sizeof(s) + (size_t)s.nframes * 8 != len)
             continue;
-        struct tid_name *e = name_slot(s.tid);
-        if (e->tid != s.tid)
-            refresh_thread_name(ts, now_ns);
-        add_sample(&s, (const uint64_t *)(fl.entry + sizeof(s)));
+        if (s.kind != RING_FREE && name_slot(s.tid)->tid != s.tid)
+            first_sight(s.tid, ts, now_ns);
+        const uint64_t *pcs = (const uint64_t *)(fl.entry + sizeof(s));
+        if (s.kind == RING_ALLOC)
+            add_alloc(&s, pcs);
+        else if (s.kind == RING_FREE)
+            add_free(s.alloc_id, s.time_ns);
+        else
+            add_sample(&s, pcs);
     }
 }
 
@@ -249,7 +340,7 @@ static void drain_all(uint64_t now_ns, int refresh_names)
         int state = atomic_load_explicit(&ts->state, memory_order_acquire);
         if (state == SLOT_LIVE) {
             drain_ring(ts, now_ns);
-            if (refresh_names)
+            if (refresh_names && !ts->internal)
                 refresh_thread_name(ts, now_ns);
         } else if (state == SLOT_EXITED) {
             drain_ring(ts, now_ns);
@@ -310,12 +401,67 @@ static void emit_counters(struct fmt_buf *out, uint64_t now_ns)
     put_counter(&pairs, FMT_CTR_NO_THREAD, atomic_load(&sampler_no_thread) + threads_out_of_slots(),
                 &np);
     put_counter(&pairs, FMT_CTR_WEIGHT, atomic_load(&sum.weight), &np);
+    if (fl.cfg.modes & FMT_MODE_ALLOC) {
+        put_counter(&pairs, FMT_CTR_ALLOC_SAMPLES, fl.alloc_samples, &np);
+        put_counter(&pairs, FMT_CTR_ALLOC_LOST, alloc_events_lost(), &np);
+        put_counter(&pairs, FMT_CTR_FREES_UNMATCHED, fl.frees_unmatched + fl.nearly, &np);
+    }
     fmt_put_varint(&b, now_ns);
     fmt_put_varint(&b, np);
     fmt_put_bytes(&b, pairs.data, pairs.len);
     fmt_put_record(out, FMT_REC_COUNTERS, &b);
     fmt_buf_free(&pairs);
     fmt_buf_free(&b);
+}
+
+static void put_batch(struct fmt_buf *out, uint32_t type, uint64_t nfields, uint64_t count,
+                      struct fmt_buf *tuples)
+{
+    struct fmt_buf b;
+    fmt_buf_init(&b);
+    fmt_put_varint(&b, nfields);
+    fmt_put_varint(&b, count);
+    fmt_put_bytes(&b, tuples->data, tuples->len);
+    fmt_put_record(out, type, &b);
+    fmt_buf_free(&b);
+}
+
+struct snapshot_ctx {
+    struct fmt_buf *pairs;
+    uint64_t n;
+};
+
+static void put_live_stack(uint64_t stack_id, uint64_t bytes, double objects, void *arg)
+{
+    struct snapshot_ctx *c = arg;
+    fmt_put_varint(c->pairs, stack_id);
+    fmt_put_varint(c->pairs, bytes);
+    fmt_put_varint(c->pairs, (uint64_t)(objects + 0.5));
+    c->n++;
+}
+
+/* ALLOC_SAMPLES, FREES and the heap snapshot of this flush. */
+static void emit_alloc_records(struct fmt_buf *out, uint64_t now_ns)
+{
+    if (fl.nalloc)
+        put_batch(out, FMT_REC_ALLOC_SAMPLES, FMT_ALLOC_FIELDS, fl.nalloc, &fl.alloc_tuples);
+    if (fl.nfree)
+        put_batch(out, FMT_REC_FREES, FMT_FREE_FIELDS, fl.nfree, &fl.free_tuples);
+    struct fmt_buf pairs, b;
+    fmt_buf_init(&pairs);
+    fmt_buf_init(&b);
+    struct snapshot_ctx c = {.pairs = &pairs};
+    heaptab_each_stack(fl.heap, put_live_stack, &c);
+    fmt_put_varint(&b, now_ns);
+    fmt_put_varint(&b, c.n);
+    fmt_put_bytes(&b, pairs.data, pairs.len);
+    fmt_put_record(out, FMT_REC_HEAP_SNAPSHOT, &b);
+    fmt_buf_free(&pairs);
+    fmt_buf_free(&b);
+    fmt_buf_reset(&fl.alloc_tuples);
+    fmt_buf_reset(&fl.free_tuples);
+    fl.nalloc = fl.nfree = 0;
+    fl.prev_alloc_ns = fl.prev_free_ns = 0;
 }
 
 /* Assembles HEADER (first time), definitions, SAMPLES, COUNTERS [, END] and writes one chunk. */
@@ -329,15 +475,10 @@ static void write_chunk(uint64_t now_ns, int final)
         fl.header_written = 1;
     }
     fmt_put_bytes(p, fl.defs.data, fl.defs.len);
-    if (fl.ntuples > 0) {
-        struct fmt_buf b;
-        fmt_buf_init(&b);
-        fmt_put_varint(&b, FMT_SAMPLE_FIELDS);
-        fmt_put_varint(&b, fl.ntuples);
-        fmt_put_bytes(&b, fl.tuples.data, fl.tuples.len);
-        fmt_put_record(p, FMT_REC_SAMPLES, &b);
-        fmt_buf_free(&b);
-    }
+    if (fl.ntuples > 0)
+        put_batch(p, FMT_REC_SAMPLES, FMT_SAMPLE_FIELDS, fl.ntuples, &fl.tuples);
+    if (fl.cfg.modes & FMT_MODE_ALLOC)
+        emit_alloc_records(p, now_ns);
     emit_counters(p, now_ns);
     if (final) {
         struct fmt_buf b;
@@ -374,7 +515,7 @@ static void *flusher_main(void *arg)
         uint64_t now = sampler_now_ns();
         int chunk_due = now - fl.last_chunk_ns >= (uint64_t)fl.cfg.flush_ms * 1000000u;
         drain_all(now, chunk_due);
-        if (chunk_due || fl.defs.len + fl.tuples.len > MAX_PAYLOAD_BEFORE_CHUNK)
+        if (chunk_due || fl.defs.len + fl.tuples.len + fl.alloc_tuples.len > MAX_PAYLOAD_BEFORE_CHUNK)
             write_chunk(now, 0);
         pthread_mutex_lock(&fl.lock);
     }
@@ -398,6 +539,11 @@ int flusher_start(const struct prof_config *cfg, const struct run_info *run, str
     fmt_buf_init(&fl.defs);
     fmt_buf_init(&fl.tuples);
     fmt_buf_init(&fl.payload);
+    fmt_buf_init(&fl.alloc_tuples);
+    fmt_buf_init(&fl.free_tuples);
+    fl.heap = heaptab_new();
+    if (!fl.heap)
+        return -ENOMEM;
 
     /* Our own thread: created with the real pthread_create (not profiled), and with SIGPROF blocked
      * so a process-wide timer never picks it. */

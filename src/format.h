@@ -57,6 +57,8 @@ enum { FMT_STACK_TRUNCATED = 1, FMT_STACK_UNWIND_ERROR = 2 };
 enum { FMT_KIND_CPU = 0, FMT_KIND_WALL_ON = 1, FMT_KIND_WALL_OFF = 2, FMT_KIND_WALL_RUNNABLE = 3 };
 /* Fields per sample tuple written by this version (readers accept more and skip the extra). */
 #define FMT_SAMPLE_FIELDS 6
+#define FMT_ALLOC_FIELDS 7
+#define FMT_FREE_FIELDS 2
 
 /* COUNTERS keys (values are cumulative since start; the last record wins) */
 enum fmt_counter {
@@ -73,6 +75,9 @@ enum fmt_counter {
     FMT_CTR_SYS_NS = 11,        /* process system CPU time */
     FMT_CTR_NO_THREAD = 12,     /* signals on threads without profiler state */
     FMT_CTR_WEIGHT = 13,        /* sum of sample weights (samples + overruns) */
+    FMT_CTR_ALLOC_SAMPLES = 14, /* allocations sampled */
+    FMT_CTR_ALLOC_LOST = 15,    /* allocation events not recorded (table full, thread without ring) */
+    FMT_CTR_FREES_UNMATCHED = 16, /* frees whose allocation record never arrived */
 };
 
 /* ---- Growable byte buffer and encoders (runtime flusher and tests) ---- */

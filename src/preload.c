@@ -77,12 +77,15 @@ __attribute__((constructor)) static void prof_init(void)
     struct writer *w = writer_open(path);
     if (!w)
         return;
-    /* Both modes sample running threads with CPU timers; wall mode adds its own thread for the
-     * time spent blocked, and can still do that part without a timer. */
-    run.timer = timer_init(&config);
-    if (run.timer == FMT_TIMER_NONE && !(config.modes & FMT_MODE_WALL)) {
-        writer_close(w);
-        return;
+    /* cpu and wall modes sample running threads with CPU timers; wall mode adds its own thread
+     * for the time spent blocked, and can still do that part without a timer. */
+    run.timer = FMT_TIMER_NONE;
+    if (config.modes & (FMT_MODE_CPU | FMT_MODE_WALL)) {
+        run.timer = timer_init(&config);
+        if (run.timer == FMT_TIMER_NONE && config.modes == FMT_MODE_CPU) {
+            writer_close(w);
+            return;
+        }
     }
     if (flusher_start(&config, &run, w) != 0) {
         log_warn("cannot start the flusher thread; profiling off");
@@ -93,6 +96,8 @@ __attribute__((constructor)) static void prof_init(void)
     atomic_store(&profiling_on, 1);
     pthread_atfork(NULL, NULL, atfork_child);
     threads_register_self();
+    if (config.modes & FMT_MODE_ALLOC)
+        alloc_start(&config);
     if ((config.modes & FMT_MODE_WALL) && wall_start(&config) != 0)
         log_warn("cannot start the wall-clock sampler thread; wall samples are off");
 }
@@ -102,6 +107,7 @@ __attribute__((destructor)) static void prof_fini(void)
     if (!atomic_exchange(&profiling_on, 0))
         return;
     wall_stop();
+    alloc_stop();
     threads_stop_all();
     flusher_stop();
 }

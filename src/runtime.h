@@ -30,6 +30,7 @@ struct prof_config {
     unsigned max_depth;
     unsigned flush_ms;
     unsigned ring_kb;     /* per-thread ring size */
+    uint64_t alloc_rate;  /* mean bytes between allocation samples */
     int test_fail_perf;   /* test seam: pretend perf_event_open is forbidden */
 };
 
@@ -143,15 +144,19 @@ PROF_INTERNAL void unwind_flush_caches(void);         /* after dlclose */
 PROF_INTERNAL int unwind_from_context(ucontext_t *ctx, uint64_t *pcs, int max, unsigned *flags);
 
 /* ---- sampler.c [AS-SAFE] ---- */
-/* Layout of one sample in a ring: this header, then nframes uint64_t addresses. */
+/* Layout of one ring entry: this header, then nframes uint64_t addresses. `kind` is a FMT_KIND_*
+ * for samples, or one of the RING_* kinds below for allocation events. */
+enum { RING_ALLOC = 16, RING_FREE = 17 };
 struct ring_sample {
     uint32_t kind;
     uint32_t nframes;
     uint32_t tid;
-    uint32_t flags;   /* FMT_STACK_* */
-    uint64_t weight;
-    uint64_t time_ns; /* since runtime start */
+    uint32_t flags;    /* FMT_STACK_* */
+    uint64_t weight;   /* periods; for RING_ALLOC the unbiased bytes the block stands for */
+    uint64_t time_ns;  /* since runtime start */
     uint64_t region;
+    uint64_t size;     /* RING_ALLOC: bytes requested */
+    uint64_t alloc_id; /* RING_ALLOC, RING_FREE */
 };
 
 PROF_INTERNAL int sampler_install(void);  /* installs the SIGPROF handler; <0 if the host owns it */
@@ -167,6 +172,25 @@ extern _Atomic int wall_active; /* read by the blocking-call wrappers */
 
 /* ---- blocking.c : wrappers of blocking calls ---- */
 PROF_INTERNAL void blocking_resolve(void); /* looks up the real functions, constructor */
+
+/* ---- alloc.c : allocation sampling (interposer in libprof.so) ---- */
+PROF_INTERNAL void alloc_start(const struct prof_config *cfg); /* constructor, alloc mode */
+PROF_INTERNAL void alloc_stop(void);
+PROF_INTERNAL uint64_t alloc_events_lost(void);
+
+/* ---- heaptab.c : live sampled heap, per block and per stack (flusher context) ---- */
+struct heaptab;
+PROF_INTERNAL struct heaptab *heaptab_new(void);
+PROF_INTERNAL void heaptab_free(struct heaptab *h);
+PROF_INTERNAL int heaptab_add(struct heaptab *h, uint64_t alloc_id, uint64_t stack_id,
+                              uint64_t bytes, double objects);
+/* -1 if the block is unknown (not seen yet, or already freed). */
+PROF_INTERNAL int heaptab_remove(struct heaptab *h, uint64_t alloc_id);
+PROF_INTERNAL uint64_t heaptab_live_bytes(const struct heaptab *h);
+PROF_INTERNAL void heaptab_each_stack(const struct heaptab *h,
+                                      void (*fn)(uint64_t stack_id, uint64_t bytes,
+                                                 double objects, void *arg),
+                                      void *arg);
 
 /* ---- modules.c : loaded ELF objects (flusher context) ---- */
 struct fmt_buf;

@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: MIT */
+/* Allocation sampling: the malloc family is interposed; every thread counts down the bytes it
+ * allocates and, every PROF_ALLOC_RATE bytes on average (exponentially distributed distances, as
+ * tcmalloc and jemalloc do), records the allocating stack, the size and an unbiased weight. Frees
+ * of sampled blocks are matched through a lock-free address table. The real allocator is whatever
+ * comes next in the search order (glibc's, or a jemalloc/tcmalloc the program links).
+ * Ordinary thread context, but the interposed functions can run anywhere malloc can: before our
+ * constructor, inside dlsym, in fork children. Nothing here may call malloc itself except through
+ * the real functions, and our own work is guarded against re-entry per thread. */
+#define _GNU_SOURCE
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "format.h"
+#include "runtime.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* ---- the real allocator ---- */
+
+typedef void *(*malloc_fn)(size_t);
+typedef void *(*calloc_fn)(size_t, size_t);
+typedef void *(*realloc_fn)(void *, size_t);
+typedef void (*free_fn)(void *);
+typedef void *(*memalign_fn)(size_t, size_t);
+typedef int (*posix_memalign_fn)(void **, size_t, size_t);
+
+static struct {
+    malloc_fn malloc;
+    calloc_fn calloc;
+    realloc_fn realloc;
+    free_fn free;
+    memalign_fn memalign;
+    memalign_fn aligned_alloc;
+    posix_memalign_fn posix_memalign;
+    malloc_fn valloc;
+    malloc_fn pvalloc;
+} real;
+
+static _Atomic int resolving;
+
+/* dlsym itself allocates (calloc for its error state): while we resolve, requests are served from
+ * this static arena. Such blocks are never freed to the real allocator. */
+static _Alignas(64) uint8_t bootstrap_arena[64 * 1024];
+static _Atomic size_t bootstrap_used;
+
+static void *bootstrap_alloc(size_t size, size_t align)
+{
+    if (align < 16)
+        align = 16;
+    size_t old = atomic_load(&bootstrap_used), start;
+    do {
+        start = (old + align - 1) & ~(align - 1);
+        if (start + size > sizeof(bootstrap_arena))
+            return NULL;
+    } while (!atomic_compare_exchange_weak(&bootstrap_used, &old, start + size));
+    return bootstrap_arena + start;
+}
+
+static int from_bootstrap(const void *p)
+{
+    return (const uint8_t *)p >= bootstrap_arena &&
+           (const uint8_t *)p < bootstrap_arena + sizeof(bootstrap_arena);
+}
+
+static void resolve_real(void)
+{
+    if (real.free)
+        return;
+    atomic_store(&resolving, 1);
+    real.malloc = (malloc_fn)dlsym(RTLD_NEXT, "malloc");
+    real.calloc = (calloc_fn)dlsym(RTLD_NEXT, "calloc");
+    real.realloc = (realloc_fn)dlsym(RTLD_NEXT, "realloc");
+    real.memalign = (memalign_fn)dlsym(RTLD_NEXT, "memalign");
+    real.aligned_alloc = (memalign_fn)dlsym(RTLD_NEXT, "aligned_alloc");
+    real.posix_memalign = (posix_memalign_fn)dlsym(RTLD_NEXT, "posix_memalign");
+    real.valloc = (malloc_fn)dlsym(RTLD_NEXT, "valloc");
+    real.pvalloc = (malloc_fn)dlsym(RTLD_NEXT, "pvalloc");
+    free_fn f = (free_fn)dlsym(RTLD_NEXT, "free");
+    atomic_store(&resolving, 0);
+    real.free = f; /* last: it marks the table complete */
+}
+
+/* ---- sampling state ---- */
+
+static _Atomic int sampling_on;
+static uint64_t mean_bytes = 512 * 1024;
+static unsigned max_depth = 256;
+static _Atomic uint64_t next_alloc_id = 1;
+
+struct alloc_tls {
+    int64_t countdown;    /* bytes left before the next sample; <= 0 means sample */
+    uint64_t rng;         /* xorshift state, 0 = not seeded */
+    int busy;             /* inside our own sampling code: never sample recursively */
+};
+static PROF_TLS struct alloc_tls tls_alloc;
+
+static uint64_t rng_next(struct alloc_tls *t)
+{
+    if (t->rng == 0)
+        t->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)t ^ (uint64_t)sampler_now_ns();
+    t->rng ^= t->rng << 13;
+    t->rng ^= t->rng >> 7;
+    t->rng ^= t->rng << 17;
+    return t->rng;
+}
+
+/* Exponentially distributed distance with mean `mean_bytes`: sampling is then a Poisson process
+ * over allocated bytes, whatever the sizes. */
+static int64_t next_distance(struct alloc_tls *t)
+{
+    double u = ((double)(rng_next(t) >> 11) + 1.0) / 9007199254740993.0; /* (0, 1] */
+    double d = -log(u) * (double)mean_bytes;
+    return d < 1.0 ? 1 : (int64_t)d;
+}
+
+/* ---- sampled-address table: open addressing, lock-free ----
+ * A sampled block is inserted after the real allocation returns and removed BEFORE the real free,
+ * so its address cannot be handed out again while still in the table. */
+#define ADDR_SLOTS (1u << 18)
+#define ADDR_TOMB ((uintptr_t)1)
+struct addr_slot {
+    _Atomic uintptr_t addr; /* 0 empty, 1 tombstone */
+    uint64_t alloc_id;
+};
+static struct addr_slot *addr_table;
+/* Per-hash-bucket counts of live entries: a free() whose bucket count is 0 skips the table. */
+#define FILTER_SLOTS (1u << 16)
+static _Atomic uint8_t *addr_filter;
+static _Atomic uint64_t events_lost; /* table full, or a free on a thread without a ring */
+
+static inline uint32_t addr_hash(uintptr_t p)
+{
+    uint64_t h = (uint64_t)p * 0x9e3779b97f4a7c15ull;
+    return (uint32_t)(h >> 32);
+}
+
+static int table_insert(uintptr_t p, uint64_t id)
+{
+    uint32_t h = addr_hash(p);
+    for (uint32_t i = 0; i < 64; i++) {
+        struct addr_slot *s = &addr_table[(h + i) & (ADDR_SLOTS - 1)];
+        uintptr_t cur = atomic_load_explicit(&s->addr, memory_order_relaxed);
+        if ((cur == 0 || cur == ADDR_TOMB) &&
+            atomic_compare_exchange_strong(&s->addr, &cur, ADDR_TOMB + 1)) {
+            /* Reserved (value 2 is never a real heap address): fill, then publish. */
+            s->alloc_id = id;
+            atomic_store_explicit(&s->addr, p, memory_order_release);
+            atomic_fetch_add(&addr_filter[h & (FILTER_SLOTS - 1)], 1);
+            return 0;
+        }
+    }
+    atomic_fetch_add(&events_lost, 1);
+    return -1;
+}
+
+/* Returns the alloc id of a sampled block and removes it, or 0. */
+static uint64_t table_remove(uintptr_t p)
+{
+    uint32_t h = addr_hash(p);
+    if (atomic_load_explicit(&addr_filter[h & (FILTER_SLOTS - 1)], memory_order_relaxed) == 0)
+        return 0;
+    for (uint32_t i = 0; i < 64; i++) {
+        struct addr_slot *s = &addr_table[(h + i) & (ADDR_SLOTS - 1)];
+        uintptr_t cur = atomic_load_explicit(&s->addr, memory_order_acquire);
+        if (cur == 0)
+            return 0;
+        if (cur == p) {
+            uint64_t id = s->alloc_id;
+            if (atomic_compare_exchange_strong(&s->addr, &cur, ADDR_TOMB)) {
+                atomic_fetch_sub(&addr_filter[h & (FILTER_SLOTS - 1)], 1);
+                return id;
+            }
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* ---- recording ---- */
+
+/* Pushes an event into the calling thread's ring. The busy flag keeps our SIGPROF handler from
+ * producing into the same single-producer ring meanwhile (it counts a drop instead). */
+static void push_event(struct thread_state *ts, struct ring_sample *ev, const uint64_t *frames)
+{
+    ts->busy = 1;
+    atomic_signal_fence(memory_order_seq_cst);
+    if (ring_put(ts->ring, ev, sizeof(*ev), frames, ev->nframes * sizeof(uint64_t)) != 0)
+        atomic_fetch_add_explicit(&ts->ctr.dropped, 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
+    ts->busy = 0;
+}
+
+/* The slow path of a sampled allocation, out of line so the fast path stays small. The stack is
+ * unwound from here; this frame and the interposed function's are skipped, so the leaf is the
+ * function that called malloc. */
+static __attribute__((noinline)) void record_alloc(void *p, size_t size)
+{
+    struct thread_state *ts = tls_thread;
+    if (!ts || !p)
+        return;
+    unw_context_t ctx;
+    unw_getcontext(&ctx);
+    uint64_t frames[PROF_MAX_DEPTH_LIMIT + 2];
+    unsigned flags = 0;
+    int n = unwind_from_context((ucontext_t *)&ctx, frames, (int)max_depth + 2, &flags);
+    uint64_t id = atomic_fetch_add(&next_alloc_id, 1);
+    if (table_insert((uintptr_t)p, id) != 0)
+        return;
+    /* Unbiased estimate of the bytes this sample stands for: a block of s bytes is sampled with
+     * probability 1 - exp(-s / R). */
+    double prob = 1.0 - exp(-(double)size / (double)mean_bytes);
+    struct ring_sample ev = {
+        .kind = RING_ALLOC,
+        .nframes = n > 2 ? (uint32_t)(n - 2) : 0,
+        .tid = (uint32_t)ts->tid,
+        .flags = flags,
+        .weight = prob > 0 ? (uint64_t)((double)size / prob + 0.5) : size,
+        .time_ns = sampler_now_ns(),
+        .size = size,
+        .alloc_id = id,
+    };
+    push_event(ts, &ev, frames + 2);
+}
+
+static void record_free(uint64_t id)
+{
+    struct thread_state *ts = tls_thread;
+    if (!ts) {
+        atomic_fetch_add(&events_lost, 1); /* a thread we do not profile: no ring to write to */
+        return;
+    }
+    struct ring_sample ev = {.kind = RING_FREE, .tid = (uint32_t)ts->tid,
+                             .time_ns = sampler_now_ns(), .alloc_id = id};
+    push_event(ts, &ev, NULL);
+}
+
+/* Counts the bytes down; samples when the count runs out. A thread's first allocation draws its
+ * first distance instead of being sampled (a count starting at 0 would sample every thread's
+ * first block). */
+static __attribute__((noinline)) void alloc_slow_path(struct alloc_tls *t, void *p, size_t size)
+{
+    t->busy = 1;
+    int fresh = t->rng == 0;
+    int64_t d = next_distance(t);
+    if (fresh) {
+        t->countdown += d;
+        if (t->countdown > 0) {
+            t->busy = 0;
+            return;
+        }
+        d = next_distance(t);
+    }
+    t->countdown = d;
+    record_alloc(p, size);
+    t->busy = 0;
+}
+
+#define MAYBE_SAMPLE(p, size)                                                                      \
+    do {                                                                                           \
+        struct alloc_tls *t_ = &tls_alloc;                                                         \
+        if (atomic_load_explicit(&sampling_on, memory_order_relaxed) && !t_->busy &&               \
+            (t_->countdown -= (int64_t)(size)) <= 0)                                               \
+            alloc_slow_path(t_, (p), (size));                                                      \
+    } while (0)
+
+static void note_free(void *p)
+{
+    if (!p || !atomic_load_explicit(&sampling_on, memory_order_relaxed))
+        return;
+    uint64_t id = table_remove((uintptr_t)p);
+    if (id) {
+        struct alloc_tls *t = &tls_alloc;
+        int was = t->busy;
+        t->busy = 1;
+        record_free(id);
+        t->busy = was;
+    }
+}
+
+/* ---- the interposed functions ---- */
+
+EXPORT void *malloc(size_t size)
+{
+    if (!real.free) {
+        if (atomic_load(&resolving))
+            return bootstrap_alloc(size, 16);
+        resolve_real();
+    }
+    void *p = real.malloc(size);
+    MAYBE_SAMPLE(p, size);
+    return p;
+}
+
+EXPORT void free(void *p)
+{
+    if (!p || from_bootstrap(p))
+        return;
+    if (!real.free)
+        resolve_real();
+    note_free(p); /* before the real free: the address must leave our table first */
+    real.free(p);
+}
+
+EXPORT void *calloc(size_t n, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (!real.free) {
+        if (atomic_load(&resolving)) {
+            void *p = bootstrap_alloc(total, 16);
+            if (p)
+                memset(p, 0, total); /* the arena is static: already zero, but be explicit */
+            return p;
+        }
+        resolve_real();
+    }
+    void *p = real.calloc(n, size);
+    MAYBE_SAMPLE(p, total);
+    return p;
+}
+
+EXPORT void *realloc(void *old, size_t size)
+{
+    if (!real.free) {
+        if (atomic_load(&resolving))
+            return bootstrap_alloc(size, 16);
+        resolve_real();
+    }
+    if (old && from_bootstrap(old)) {
+        /* Its size is unknown; the arena ends at a known place, so copy what can be there. */
+        void *p = real.malloc(size);
+        if (p) {
+            size_t avail = (size_t)(bootstrap_arena + sizeof(bootstrap_arena) - (uint8_t *)old);
+            memcpy(p, old, size < avail ? size : avail);
+        }
+        return p;
+    }
+    note_free(old);
+    void *p = real.realloc(old, size);
+    if (size)
+        MAYBE_SAMPLE(p, size);
+    return p;
+}
+
+EXPORT void *reallocarray(void *old, size_t n, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(old, total);
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t size)
+{
+    if (!real.free)
+        resolve_real();
+    int r = real.posix_memalign(out, align, size);
+    if (r == 0)
+        MAYBE_SAMPLE(*out, size);
+    return r;
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t size)
+{
+    if (!real.free)
+        resolve_real();
+    void *p = real.aligned_alloc(align, size);
+    MAYBE_SAMPLE(p, size);
+    return p;
+}
+
+EXPORT void *memalign(size_t align, size_t size)
+{
+    if (!real.free) {
+        if (atomic_load(&resolving))
+            return bootstrap_alloc(size, align);
+        resolve_real();
+    }
+    void *p = real.memalign(align, size);
+    MAYBE_SAMPLE(p, size);
+    return p;
+}
+
+EXPORT void *valloc(size_t size)
+{
+    if (!real.free)
+        resolve_real();
+    void *p = real.valloc(size);
+    MAYBE_SAMPLE(p, size);
+    return p;
+}
+
+EXPORT void *pvalloc(size_t size)
+{
+    if (!real.free)
+        resolve_real();
+    void *p = real.pvalloc(size);
+    MAYBE_SAMPLE(p, size);
+    return p;
+}
+
+/* ---- control ---- */
+
+void alloc_start(const struct prof_config *cfg)
+{
+    resolve_real();
+    mean_bytes = cfg->alloc_rate ? cfg->alloc_rate : 512 * 1024;
+    max_depth = cfg->max_depth;
+    addr_table = mmap(NULL, ADDR_SLOTS * sizeof(struct addr_slot), PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    addr_filter = mmap(NULL, FILTER_SLOTS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (addr_table == MAP_FAILED || addr_filter == MAP_FAILED) {
+        log_warn("cannot map the allocation table; allocation sampling is off");
+        return;
+    }
+    atomic_store(&sampling_on, 1);
+}
+
+void alloc_stop(void) { atomic_store(&sampling_on, 0); }
+
+uint64_t alloc_events_lost(void) { return atomic_load(&events_lost); }
