@@ -396,6 +396,9 @@ int agg_build(const struct prof_profile *p, const struct agg_options *opts, stru
         const struct prof_sample *s = &p->samples[i];
         if (opts->thread && !htab_find(&threads, ((uint64_t)s->process << 32 | s->tid) + 1))
             continue;
+        uint64_t value = opts->value ? opts->value(p, s, opts->value_arg) : s->weight;
+        if (value == 0)
+            continue;
         uint64_t epoch = ep[s->process].n ? agg_epoch(&ep[s->process], s->time_ns) : 0;
         if (s->process >= (1u << AGG_PROC_BITS) || epoch >= (1u << AGG_EPOCH_BITS)) {
             snprintf(errbuf, errlen, "too many processes or module changes to aggregate");
@@ -418,8 +421,8 @@ int agg_build(const struct prof_profile *p, const struct agg_options *opts, stru
             }
             uniq[nuniq++] = (struct agg_key){s->stack, s->process, s->time_ns, 0};
         }
-        uniq[*slot].weight += s->weight;
-        a->total += s->weight;
+        uniq[*slot].weight += value;
+        a->total += value;
         a->nsamples++;
     }
 

@@ -19,6 +19,11 @@ struct agg_options {
     int sym_flags;      /* SYM_* flags for the symbolizer */
     int keep_leaves;    /* collect per leaf address weights (agg.leaves) */
     int folded;         /* build folded stacks (agg.folded); costs a string per distinct stack */
+    /* What a sample counts for: NULL = every sample with its weight. Otherwise called for each
+     * sample that passed the thread filter; 0 leaves the sample out. This is how views select
+     * (by kind, time window, region, live-at-exit...) and measure (periods, bytes, objects). */
+    uint64_t (*value)(const struct prof_profile *p, const struct prof_sample *s, void *arg);
+    void *value_arg;
 };
 
 struct agg_row {
