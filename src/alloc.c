@@ -268,6 +268,7 @@ static __attribute__((noinline)) void alloc_slow_path(struct alloc_tls *t, void 
     do {                                                                                           \
         struct alloc_tls *t_ = &tls_alloc;                                                         \
         if (atomic_load_explicit(&sampling_on, memory_order_relaxed) && !t_->busy &&               \
+            !atomic_load_explicit(&prof_paused, memory_order_relaxed) &&                           \
             (t_->countdown -= (int64_t)(size)) <= 0)                                               \
             alloc_slow_path(t_, (p), (size));                                                      \
     } while (0)

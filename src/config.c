@@ -115,6 +115,9 @@ void config_from_env(struct prof_config *cfg)
     unsigned rate = (unsigned)cfg->alloc_rate;
     parse_uint("PROF_ALLOC_RATE", 1, 1u << 30, &rate);
     cfg->alloc_rate = rate;
+    unsigned start = 1;
+    parse_uint("PROF_START", 0, 1, &start);
+    cfg->start_paused = start == 0;
     /* Test seam (docs/DESIGN.md): behave as if perf events were forbidden, to test the fallback. */
     cfg->test_fail_perf = env("PROF_TEST_FAIL_PERF") != NULL;
 }

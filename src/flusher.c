@@ -34,6 +34,8 @@ static struct {
     int stopping; /* under lock */
     pthread_mutex_t lock;
     pthread_cond_t wake;
+    pthread_cond_t flushed;          /* broadcast after a requested chunk is written */
+    uint64_t flush_requests, flushes_done; /* under lock */
 
     struct stacktab *stacks;
     struct fmt_buf defs;    /* MODULE, THREAD, STACK, WARNING records of the pending chunk */
@@ -56,7 +58,8 @@ static struct {
 
     struct tid_name names[NAME_TABLE_SIZE];
     struct thread_counters exited; /* counters of threads whose slots were recycled */
-} fl = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+} fl = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER,
+        .flushed = PTHREAD_COND_INITIALIZER};
 
 /* ---- records ---- */
 
@@ -511,14 +514,23 @@ static void *flusher_main(void *arg)
         pthread_cond_timedwait(&fl.wake, &fl.lock, &until);
         if (fl.stopping)
             break;
+        uint64_t requested = fl.flush_requests;
         pthread_mutex_unlock(&fl.lock);
         uint64_t now = sampler_now_ns();
-        int chunk_due = now - fl.last_chunk_ns >= (uint64_t)fl.cfg.flush_ms * 1000000u;
+        int chunk_due = now - fl.last_chunk_ns >= (uint64_t)fl.cfg.flush_ms * 1000000u ||
+                        requested != fl.flushes_done;
         drain_all(now, chunk_due);
         if (chunk_due || fl.defs.len + fl.tuples.len + fl.alloc_tuples.len > MAX_PAYLOAD_BEFORE_CHUNK)
             write_chunk(now, 0);
         pthread_mutex_lock(&fl.lock);
+        if (requested != fl.flushes_done) {
+            fl.flushes_done = requested;
+            pthread_cond_broadcast(&fl.flushed);
+        }
     }
+    /* Whoever waits for a flush is released by the final chunk below. */
+    fl.flushes_done = fl.flush_requests;
+    pthread_cond_broadcast(&fl.flushed);
     pthread_mutex_unlock(&fl.lock);
     uint64_t now = sampler_now_ns();
     drain_all(now, 1);
@@ -557,6 +569,19 @@ int flusher_start(const struct prof_config *cfg, const struct run_info *run, str
         return -r;
     fl.started = 1;
     return 0;
+}
+
+int flusher_flush_now(void)
+{
+    if (!fl.started)
+        return -ESRCH;
+    pthread_mutex_lock(&fl.lock);
+    uint64_t mine = ++fl.flush_requests;
+    pthread_cond_signal(&fl.wake);
+    while (fl.flushes_done < mine && !fl.stopping)
+        pthread_cond_wait(&fl.flushed, &fl.lock);
+    pthread_mutex_unlock(&fl.lock);
+    return writer_errors(fl.w) ? -EIO : 0;
 }
 
 void flusher_stop(void)

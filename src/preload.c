@@ -93,6 +93,8 @@ __attribute__((constructor)) static void prof_init(void)
         writer_close(w);
         return;
     }
+    if (config.start_paused)
+        atomic_store(&prof_paused, 1);
     atomic_store(&profiling_on, 1);
     pthread_atfork(NULL, NULL, atfork_child);
     threads_register_self();
@@ -111,6 +113,8 @@ __attribute__((destructor)) static void prof_fini(void)
     threads_stop_all();
     flusher_stop();
 }
+
+int preload_profiling_on(void) { return atomic_load(&profiling_on); }
 
 struct trampoline_arg {
     void *(*start)(void *);

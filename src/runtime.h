@@ -31,6 +31,7 @@ struct prof_config {
     unsigned flush_ms;
     unsigned ring_kb;     /* per-thread ring size */
     uint64_t alloc_rate;  /* mean bytes between allocation samples */
+    int start_paused;     /* PROF_START=0: wait for prof_start() */
     int test_fail_perf;   /* test seam: pretend perf_event_open is forbidden */
 };
 
@@ -101,6 +102,8 @@ struct thread_state {
 };
 
 extern PROF_TLS struct thread_state *tls_thread; /* NULL when the thread is not profiled */
+/* Set by prof_stop(): timers keep running but nothing is recorded (cheapest to resume). */
+extern _Atomic int prof_paused;
 
 /* Registers the calling thread: allocates its ring, records stack bounds, warms up the unwinder
  * and arms its timer. Returns the state or NULL (profiling off, or out of slots: counted). */
@@ -222,10 +225,13 @@ struct run_info {
 };
 PROF_INTERNAL int flusher_start(const struct prof_config *cfg, const struct run_info *run,
                                 struct writer *w);
+/* Writes a chunk now and waits until it is written (prof_flush). 0, -ESRCH or -EIO. */
+PROF_INTERNAL int flusher_flush_now(void);
 /* Final drain, END record, close. Safe to call once. */
 PROF_INTERNAL void flusher_stop(void);
 /* Used by the pthread_create wrapper to start our own thread without registering it. */
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 PROF_INTERNAL pthread_create_fn preload_real_pthread_create(void);
+PROF_INTERNAL int preload_profiling_on(void);
 
 #endif

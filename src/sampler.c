@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 PROF_TLS struct thread_state *tls_thread;
+_Atomic int prof_paused;
 _Atomic uint64_t sampler_no_thread;
 
 static uint64_t start_mono_ns;
@@ -83,7 +84,9 @@ static void sampler_handler(int sig, siginfo_t *si, void *ucontext)
     (void)sig;
     int saved_errno = errno;
     struct thread_state *ts = tls_thread;
-    if (!ts) {
+    if (atomic_load_explicit(&prof_paused, memory_order_relaxed)) {
+        /* prof_stop(): nothing to record */
+    } else if (!ts) {
         count(&sampler_no_thread, 1);
     } else if ((count(&ts->signals_seen, 1), ts->busy)) {
         /* A sample interrupted our own producer code on this thread: the ring is single-producer. */

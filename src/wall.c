@@ -291,6 +291,12 @@ static void *wall_main(void *arg)
                          (now_ts.tv_nsec - next.tv_nsec);
         if (behind > (int64_t)period)
             next = now_ts;
+        if (atomic_load(&prof_paused)) {
+            /* Forget the last ticks: the pause is neither on nor off CPU time. */
+            for (size_t i = 0; i < wl.nviews; i++)
+                wl.views[i].last_ns = 0;
+            continue;
+        }
         uint64_t now = mono_ns(), rel_now = sampler_now_ns();
         size_t n = threads_slot_count();
         for (size_t i = 0; i < n; i++) {

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* The runtime API of include/prof/prof.h: start/stop/flush and thread names. Regions live in
+ * regions.c. Exported from libprof.so only; ordinary thread context. */
+#define _GNU_SOURCE
+#include <prof/prof.h>
+
+#include "runtime.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+EXPORT int prof__start(void)
+{
+    if (!preload_profiling_on())
+        return -ESRCH;
+    atomic_store(&prof_paused, 0);
+    return 0;
+}
+
+EXPORT int prof__stop(void)
+{
+    if (!preload_profiling_on())
+        return -ESRCH;
+    atomic_store(&prof_paused, 1);
+    return 0;
+}
+
+EXPORT int prof__flush(void)
+{
+    if (!preload_profiling_on())
+        return -ESRCH;
+    return flusher_flush_now();
+}
+
+EXPORT int prof__set_thread_name(const char *name)
+{
+    if (!name)
+        return -EINVAL;
+    char buf[16];
+    strncpy(buf, name, sizeof(buf) - 1);
+    buf[sizeof(buf) - 1] = 0;
+    /* The kernel's name is what the flusher reads (/proc/self/task/TID/comm) at the next chunk. */
+    int r = pthread_setname_np(pthread_self(), buf);
+    return r ? -r : 0;
+}
