@@ -433,4 +433,14 @@ void alloc_start(const struct prof_config *cfg)
 
 void alloc_stop(void) { atomic_store(&sampling_on, 0); }
 
+/* fork child: blocks sampled by the parent belong to the parent's profile; forget them so the
+ * child's frees of them are not reported as frees of unknown blocks. */
+void alloc_reset_after_fork(void)
+{
+    if (!atomic_load(&sampling_on))
+        return;
+    memset(addr_table, 0, ADDR_SLOTS * sizeof(struct addr_slot));
+    memset((void *)addr_filter, 0, FILTER_SLOTS);
+}
+
 uint64_t alloc_events_lost(void) { return atomic_load(&events_lost); }

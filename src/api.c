@@ -32,7 +32,7 @@ EXPORT int prof__flush(void)
 {
     if (!preload_profiling_on())
         return -ESRCH;
-    return flusher_flush_now();
+    return flusher_flush_now(0);
 }
 
 EXPORT int prof__set_thread_name(const char *name)

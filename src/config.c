@@ -115,6 +115,9 @@ void config_from_env(struct prof_config *cfg)
     unsigned rate = (unsigned)cfg->alloc_rate;
     parse_uint("PROF_ALLOC_RATE", 1, 1u << 30, &rate);
     cfg->alloc_rate = rate;
+    unsigned follow = 1;
+    parse_uint("PROF_FOLLOW_FORK", 0, 1, &follow);
+    cfg->follow_fork = (int)follow;
     unsigned start = 1;
     parse_uint("PROF_START", 0, 1, &start);
     cfg->start_paused = start == 0;

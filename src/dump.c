@@ -57,7 +57,8 @@ static const char *const dump_kinds[] = {"cpu", "wall-on", "wall-off"};
 static const char *const dump_reasons[] = {"exit", "api"};
 static const char *const dump_counters[] = {
     NULL,       "samples",  "dropped",   "unwind_failed", "truncated", "overruns", "cpu_ns",
-    "threads",  "write_errors", "reentered", "user_ns", "sys_ns", "no_thread", "weight"};
+    "threads",  "write_errors", "reentered", "user_ns", "sys_ns", "no_thread", "weight",
+    "alloc_samples", "alloc_lost", "frees_unmatched"};
 
 static void dump_header(FILE *out, const struct prof_rec_header *h)
 {
@@ -170,6 +171,31 @@ static void dump_record(FILE *out, const struct prof_record *rec)
         fprintf(out, "WARNING time_ns=%" PRIu64 " message=", rec->u.warning.time_ns);
         dump_str(out, rec->u.warning.message);
         fputc('\n', out);
+        break;
+    case FMT_REC_ALLOC_SAMPLES:
+        fprintf(out, "ALLOC_SAMPLES count=%zu\n", rec->u.allocs.count);
+        for (size_t i = 0; i < rec->u.allocs.count; i++) {
+            const struct prof_rec_alloc *s = &rec->u.allocs.allocs[i];
+            fprintf(out,
+                    "    tid=%" PRIu64 " stack=%" PRIu64 " time_ns=%" PRIu64 " size=%" PRIu64
+                    " weight_bytes=%" PRIu64 " alloc_id=%" PRIu64 " region=%" PRIu64 "\n",
+                    s->tid, s->stack_id, s->time_ns, s->size, s->weight_bytes, s->alloc_id,
+                    s->region_id);
+        }
+        break;
+    case FMT_REC_FREES:
+        fprintf(out, "FREES count=%zu\n", rec->u.frees.count);
+        for (size_t i = 0; i < rec->u.frees.count; i++)
+            fprintf(out, "    alloc_id=%" PRIu64 " time_ns=%" PRIu64 "\n",
+                    rec->u.frees.frees[i].alloc_id, rec->u.frees.frees[i].time_ns);
+        break;
+    case FMT_REC_HEAP_SNAPSHOT:
+        fprintf(out, "HEAP_SNAPSHOT time_ns=%" PRIu64 " n=%zu\n", rec->u.heap.time_ns, rec->u.heap.n);
+        for (size_t i = 0; i < rec->u.heap.n; i++) {
+            const struct prof_rec_heap_entry *e = &rec->u.heap.entries[i];
+            fprintf(out, "    stack=%" PRIu64 " live_bytes=%" PRIu64 " live_objects=%" PRIu64 "\n",
+                    e->stack_id, e->live_bytes, e->live_objects);
+        }
         break;
     default: {
         size_t n = rec->raw_len < 32 ? rec->raw_len : 32;

@@ -29,6 +29,8 @@ static struct {
     struct prof_config cfg;
     struct run_info run;
     struct writer *w;
+    char lazy_path[4096]; /* fork child: the file is created at its first chunk, so a child that
+                           * execs or exits at once leaves no empty file behind */
     pthread_t thread;
     int started;
     int stopping; /* under lock */
@@ -36,6 +38,7 @@ static struct {
     pthread_cond_t wake;
     pthread_cond_t flushed;          /* broadcast after a requested chunk is written */
     uint64_t flush_requests, flushes_done; /* under lock */
+    int end_requested;               /* under lock: the requested chunk ends the file (exec) */
 
     struct stacktab *stacks;
     struct fmt_buf defs;    /* MODULE, THREAD, STACK, WARNING records of the pending chunk */
@@ -468,8 +471,13 @@ static void emit_alloc_records(struct fmt_buf *out, uint64_t now_ns)
 }
 
 /* Assembles HEADER (first time), definitions, SAMPLES, COUNTERS [, END] and writes one chunk. */
+/* final: 0 = more chunks follow; otherwise the END record's reason + 1. */
 static void write_chunk(uint64_t now_ns, int final)
 {
+    /* A fork child creates its file only once it has something to say: a child that execs or
+     * exits at once leaves no empty file (definitions gathered so far wait for the first chunk). */
+    if (!fl.w && fl.lazy_path[0] && fl.ntuples == 0 && fl.nalloc == 0 && fl.nfree == 0)
+        return;
     log_drain(emit_warning, NULL);
     struct fmt_buf *p = &fl.payload;
     fmt_buf_reset(p);
@@ -487,9 +495,13 @@ static void write_chunk(uint64_t now_ns, int final)
         struct fmt_buf b;
         fmt_buf_init(&b);
         fmt_put_varint(&b, now_ns);
-        fmt_put_varint(&b, 0);
+        fmt_put_varint(&b, (uint64_t)(final - 1));
         fmt_put_record(p, FMT_REC_END, &b);
         fmt_buf_free(&b);
+    }
+    if (!fl.w && fl.lazy_path[0]) {
+        fl.w = writer_open(fl.lazy_path);
+        fl.lazy_path[0] = 0;
     }
     if (!p->failed && fl.w)
         writer_chunk(fl.w, p->data, p->len);
@@ -515,13 +527,15 @@ static void *flusher_main(void *arg)
         if (fl.stopping)
             break;
         uint64_t requested = fl.flush_requests;
+        int end = fl.end_requested;
+        fl.end_requested = 0;
         pthread_mutex_unlock(&fl.lock);
         uint64_t now = sampler_now_ns();
         int chunk_due = now - fl.last_chunk_ns >= (uint64_t)fl.cfg.flush_ms * 1000000u ||
                         requested != fl.flushes_done;
         drain_all(now, chunk_due);
         if (chunk_due || fl.defs.len + fl.tuples.len + fl.alloc_tuples.len > MAX_PAYLOAD_BEFORE_CHUNK)
-            write_chunk(now, 0);
+            write_chunk(now, end ? FMT_END_EXEC + 1 : 0);
         pthread_mutex_lock(&fl.lock);
         if (requested != fl.flushes_done) {
             fl.flushes_done = requested;
@@ -534,15 +548,17 @@ static void *flusher_main(void *arg)
     pthread_mutex_unlock(&fl.lock);
     uint64_t now = sampler_now_ns();
     drain_all(now, 1);
-    write_chunk(now, 1);
+    write_chunk(now, FMT_END_EXIT + 1);
     return NULL;
 }
 
-int flusher_start(const struct prof_config *cfg, const struct run_info *run, struct writer *w)
+int flusher_start(const struct prof_config *cfg, const struct run_info *run, struct writer *w,
+                  const char *lazy_path)
 {
     fl.cfg = *cfg;
     fl.run = *run;
     fl.w = w;
+    snprintf(fl.lazy_path, sizeof(fl.lazy_path), "%s", lazy_path ? lazy_path : "");
     fl.stacks = stacktab_new();
     fl.entry_cap = sizeof(struct ring_sample) + PROF_MAX_DEPTH_LIMIT * sizeof(uint64_t);
     fl.entry = malloc(fl.entry_cap);
@@ -571,17 +587,52 @@ int flusher_start(const struct prof_config *cfg, const struct run_info *run, str
     return 0;
 }
 
-int flusher_flush_now(void)
+int flusher_flush_now(int end_for_exec)
 {
     if (!fl.started)
         return -ESRCH;
     pthread_mutex_lock(&fl.lock);
     uint64_t mine = ++fl.flush_requests;
+    fl.end_requested = end_for_exec;
     pthread_cond_signal(&fl.wake);
     while (fl.flushes_done < mine && !fl.stopping)
         pthread_cond_wait(&fl.flushed, &fl.lock);
     pthread_mutex_unlock(&fl.lock);
     return writer_errors(fl.w) ? -EIO : 0;
+}
+
+/* fork(): the child must not inherit a lock the flusher held, nor half-updated tables. */
+void flusher_atfork_prepare(void) { pthread_mutex_lock(&fl.lock); }
+void flusher_atfork_parent(void) { pthread_mutex_unlock(&fl.lock); }
+
+/* In the child the flusher thread does not exist. Its state is abandoned (not freed: the parent's
+ * thread may have been in the middle of using it) and the child starts afresh with
+ * flusher_start(). The output file of the parent is closed in the child, never written. */
+void flusher_atfork_child(void)
+{
+    pthread_mutex_unlock(&fl.lock);
+    pthread_cond_init(&fl.wake, NULL);
+    pthread_cond_init(&fl.flushed, NULL);
+    if (fl.w)
+        writer_abandon(fl.w);
+    fl.w = NULL;
+    fl.started = 0;
+    fl.stopping = 0;
+    fl.flush_requests = fl.flushes_done = 0;
+    fl.header_written = 0;
+    fl.last_chunk_ns = 0;
+    fmt_buf_init(&fl.defs);
+    fmt_buf_init(&fl.tuples);
+    fmt_buf_init(&fl.payload);
+    fmt_buf_init(&fl.alloc_tuples);
+    fmt_buf_init(&fl.free_tuples);
+    fl.ntuples = fl.nalloc = fl.nfree = 0;
+    fl.prev_time_ns = fl.prev_alloc_ns = fl.prev_free_ns = 0;
+    fl.early_frees = NULL;
+    fl.nearly = fl.capearly = 0;
+    fl.alloc_samples = fl.frees_unmatched = 0;
+    memset(fl.names, 0, sizeof(fl.names));
+    memset(&fl.exited, 0, sizeof(fl.exited));
 }
 
 void flusher_stop(void)

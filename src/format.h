@@ -55,6 +55,8 @@ enum { FMT_UNWIND_DWARF = 1, FMT_UNWIND_FP = 2 };
 enum { FMT_STACK_TRUNCATED = 1, FMT_STACK_UNWIND_ERROR = 2 };
 /* SAMPLES kind */
 enum { FMT_KIND_CPU = 0, FMT_KIND_WALL_ON = 1, FMT_KIND_WALL_OFF = 2, FMT_KIND_WALL_RUNNABLE = 3 };
+/* END.reason */
+enum { FMT_END_EXIT = 0, FMT_END_API = 1, FMT_END_EXEC = 2 };
 /* Fields per sample tuple written by this version (readers accept more and skip the extra). */
 #define FMT_SAMPLE_FIELDS 6
 #define FMT_ALLOC_FIELDS 7

@@ -42,6 +42,14 @@ void log_warn(const char *fmt, ...)
     pthread_mutex_unlock(&log_lock);
 }
 
+/* fork child: the lock may have been held by another thread of the parent; pending messages
+ * belong to the parent's profile. */
+void log_reset_after_fork(void)
+{
+    pthread_mutex_init(&log_lock, NULL);
+    npending = 0;
+}
+
 void log_drain(void (*fn)(const char *msg, uint64_t time_ns, void *arg), void *arg)
 {
     char *msgs[LOG_MAX_PENDING];

@@ -23,6 +23,7 @@ struct profile_seg {
 struct profile_impl {
     struct prof_profile pub;
     size_t cap_processes, cap_modules, cap_stacks, cap_samples, cap_threads, cap_warnings;
+    size_t cap_snapshots;
     struct profile_seg *segs;
     size_t nsegs;
 };
@@ -34,11 +35,22 @@ struct profile_map {
     size_t cap, n;
 };
 
+/* A FREE read before its allocation (the runtime drains threads' rings in turn, so the order of
+ * the two records is not guaranteed): applied when the allocation arrives. */
+struct profile_free {
+    uint64_t time_ns;
+    int used;
+};
+
 /* State of the file being loaded. */
 struct profile_file {
     const char *path;
     uint32_t process;
     struct profile_map stacks, modules, threads;
+    struct profile_map allocs;  /* alloc_id -> sample index + 1 */
+    struct profile_map pending; /* alloc_id -> early_frees index + 1 */
+    struct profile_free *early_frees;
+    size_t nearly, capearly;
     uint64_t last_ns;
     int have_process;
 };
@@ -308,13 +320,117 @@ static int profile_add_samples(struct profile_impl *pi, struct profile_file *f,
         out->process = f->process;
         out->tid = (uint32_t)x->tid;
         out->stack = stack - 1;
-        out->kind = x->kind > UINT32_MAX ? UINT32_MAX : (uint32_t)x->kind;
+        /* PROF_KIND_ALLOC is the model's own: a file's SAMPLES cannot claim it. */
+        out->kind = x->kind > UINT32_MAX || x->kind == PROF_KIND_ALLOC ? UINT32_MAX
+                                                                       : (uint32_t)x->kind;
         out->time_ns = x->time_ns;
         out->weight = x->weight;
         out->region_id = x->region_id;
+        out->size = out->alloc_id = out->free_ns = 0; /* allocation fields */
         p->threads[thread].weight += x->weight;
         profile_seen(f, x->time_ns);
     }
+    return 0;
+}
+
+/* Adds an ALLOC_SAMPLES record as PROF_KIND_ALLOC samples (weight = estimated bytes). Returns 0,
+ * -ENOMEM, or 1 with *why describing a bad reference (the allocations before it are kept). */
+static int profile_add_allocs(struct profile_impl *pi, struct profile_file *f,
+                              const struct prof_rec_allocs *a, char *why, size_t whylen)
+{
+    struct prof_profile *p = &pi->pub;
+    for (size_t i = 0; i < a->count; i++) {
+        const struct prof_rec_alloc *x = &a->allocs[i];
+        uint32_t stack = profile_map_get(&f->stacks, x->stack_id);
+        if (!stack) {
+            snprintf(why, whylen, "allocation references undefined stack id %" PRIu64, x->stack_id);
+            return 1;
+        }
+        if (x->tid > UINT32_MAX) {
+            snprintf(why, whylen, "allocation with thread id %" PRIu64 " out of range", x->tid);
+            return 1;
+        }
+        uint32_t thread; /* created for its name; its weight stays timer periods only */
+        int err = profile_thread(pi, f, (uint32_t)x->tid, &thread);
+        if (err)
+            return err;
+        if (profile_reserve(&p->samples, &pi->cap_samples, p->nsamples, sizeof(*p->samples)) < 0)
+            return -ENOMEM;
+        struct prof_sample *out = &p->samples[p->nsamples++];
+        memset(out, 0, sizeof(*out));
+        out->process = f->process;
+        out->tid = (uint32_t)x->tid;
+        out->stack = stack - 1;
+        out->kind = PROF_KIND_ALLOC;
+        out->time_ns = x->time_ns;
+        out->weight = x->weight_bytes;
+        out->region_id = x->region_id;
+        out->size = x->size;
+        out->alloc_id = x->alloc_id;
+        out->free_ns = UINT64_MAX;
+        profile_seen(f, x->time_ns);
+        uint32_t early = profile_map_get(&f->pending, x->alloc_id);
+        if (early && !f->early_frees[early - 1].used) {
+            f->early_frees[early - 1].used = 1;
+            out->free_ns = f->early_frees[early - 1].time_ns;
+        } else if (profile_map_put(&f->allocs, x->alloc_id, (uint32_t)p->nsamples) < 0) {
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+/* Applies a FREES record: marks the allocations freed, or keeps the free until its allocation is
+ * read. A free whose allocation never comes is dropped (the runtime counts those, key 16). */
+static int profile_add_frees(struct profile_impl *pi, struct profile_file *f,
+                             const struct prof_rec_frees *fr)
+{
+    struct prof_profile *p = &pi->pub;
+    for (size_t i = 0; i < fr->count; i++) {
+        const struct prof_rec_free *x = &fr->frees[i];
+        profile_seen(f, x->time_ns);
+        uint32_t v = profile_map_get(&f->allocs, x->alloc_id);
+        if (v && p->samples[v - 1].free_ns == UINT64_MAX) {
+            p->samples[v - 1].free_ns = x->time_ns;
+            continue;
+        }
+        if (profile_reserve(&f->early_frees, &f->capearly, f->nearly, sizeof(*f->early_frees)) < 0)
+            return -ENOMEM;
+        f->early_frees[f->nearly++] = (struct profile_free){x->time_ns, 0};
+        if (profile_map_put(&f->pending, x->alloc_id, (uint32_t)f->nearly) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Adds a HEAP_SNAPSHOT. A snapshot naming an undefined stack is corrupt as a whole (1 + why). */
+static int profile_add_snapshot(struct profile_impl *pi, struct profile_file *f,
+                                const struct prof_rec_heap_snapshot *h, char *why, size_t whylen)
+{
+    struct prof_profile *p = &pi->pub;
+    for (size_t i = 0; i < h->n; i++) {
+        if (!profile_map_get(&f->stacks, h->entries[i].stack_id)) {
+            snprintf(why, whylen, "heap snapshot references undefined stack id %" PRIu64,
+                     h->entries[i].stack_id);
+            return 1;
+        }
+    }
+    if (profile_reserve(&p->snapshots, &pi->cap_snapshots, p->nsnapshots, sizeof(*p->snapshots)) < 0)
+        return -ENOMEM;
+    struct prof_heap_snapshot *snap = &p->snapshots[p->nsnapshots];
+    snap->entries = malloc((h->n ? h->n : 1) * sizeof(*snap->entries));
+    if (!snap->entries)
+        return -ENOMEM;
+    p->nsnapshots++;
+    snap->process = f->process;
+    snap->time_ns = h->time_ns;
+    snap->n = h->n;
+    for (size_t i = 0; i < h->n; i++) {
+        snap->entries[i].stack = profile_map_get(&f->stacks, h->entries[i].stack_id) - 1;
+        snap->entries[i].bytes = h->entries[i].live_bytes;
+        snap->entries[i].objects = h->entries[i].live_objects;
+    }
+    profile_seen(f, h->time_ns);
     return 0;
 }
 
@@ -380,6 +496,9 @@ static int profile_apply(struct profile_impl *pi, struct profile_file *f, const 
     case FMT_REC_WARNING:
         profile_seen(f, rec->u.warning.time_ns);
         return profile_warn(pi, f->path, "%s", rec->u.warning.message);
+    case FMT_REC_ALLOC_SAMPLES: return profile_add_allocs(pi, f, &rec->u.allocs, why, whylen);
+    case FMT_REC_FREES: return profile_add_frees(pi, f, &rec->u.frees);
+    case FMT_REC_HEAP_SNAPSHOT: return profile_add_snapshot(pi, f, &rec->u.heap, why, whylen);
     default: return 0; /* unknown record types are skipped */
     }
 }
@@ -432,6 +551,9 @@ out:
     profile_map_free(&f.stacks);
     profile_map_free(&f.modules);
     profile_map_free(&f.threads);
+    profile_map_free(&f.allocs);
+    profile_map_free(&f.pending);
+    free(f.early_frees);
     return ret < 0 ? ret : 0;
 }
 
@@ -544,6 +666,9 @@ void prof_profile_free(struct prof_profile *p)
     for (size_t i = 0; i < p->nthreads; i++)
         free(p->threads[i].name);
     free(p->threads);
+    for (size_t i = 0; i < p->nsnapshots; i++)
+        free(p->snapshots[i].entries);
+    free(p->snapshots);
     for (size_t i = 0; i < p->nwarnings; i++)
         free(p->warnings[i]);
     free(p->warnings);

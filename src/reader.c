@@ -50,6 +50,12 @@ struct prof_reader {
     size_t samples_cap;
     struct prof_rec_counter *pairs;
     size_t pairs_cap;
+    struct prof_rec_alloc *allocs;
+    size_t allocs_cap;
+    struct prof_rec_free *frees;
+    size_t frees_cap;
+    struct prof_rec_heap_entry *heap;
+    size_t heap_cap;
 };
 
 const char *prof_strerror(int err)
@@ -212,6 +218,9 @@ void prof_reader_close(struct prof_reader *r)
     free(r->segs);
     free(r->samples);
     free(r->pairs);
+    free(r->allocs);
+    free(r->frees);
+    free(r->heap);
     free(r);
 }
 
@@ -469,8 +478,87 @@ static const char *dec_counters(struct prof_reader *r, struct fmt_cursor *c,
     return NULL;
 }
 
+/* ALLOC_SAMPLES: like SAMPLES, nfields (>= 7) varints per allocation, extra fields skipped. */
+static const char *dec_allocs(struct prof_reader *r, struct fmt_cursor *c, struct prof_rec_allocs *a)
+{
+    uint64_t nfields = dec_opt(c);
+    if (nfields < FMT_ALLOC_FIELDS)
+        return "ALLOC_SAMPLES with fewer than 7 fields per sample";
+    uint64_t count = dec_opt(c);
+    if (count > fmt_cursor_left(c) / nfields)
+        return "sample count larger than the record";
+    if (reader_grow(&r->allocs, &r->allocs_cap, (size_t)count, sizeof(*r->allocs)) < 0)
+        return "out of memory";
+    uint64_t t = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        struct prof_rec_alloc *x = &r->allocs[i];
+        x->tid = fmt_get_varint(c);
+        x->stack_id = fmt_get_varint(c);
+        t += (uint64_t)fmt_get_svarint(c);
+        x->time_ns = t;
+        x->size = fmt_get_varint(c);
+        x->weight_bytes = fmt_get_varint(c);
+        x->alloc_id = fmt_get_varint(c);
+        x->region_id = fmt_get_varint(c);
+        for (uint64_t f = FMT_ALLOC_FIELDS; f < nfields; f++)
+            (void)fmt_get_varint(c);
+    }
+    a->count = (size_t)count;
+    a->allocs = r->allocs;
+    return NULL;
+}
+
+/* FREES: nfields (>= 2) varints per free: alloc_id, time delta. */
+static const char *dec_frees(struct prof_reader *r, struct fmt_cursor *c, struct prof_rec_frees *f)
+{
+    uint64_t nfields = dec_opt(c);
+    if (nfields < FMT_FREE_FIELDS)
+        return "FREES with fewer than 2 fields per free";
+    uint64_t count = dec_opt(c);
+    if (count > fmt_cursor_left(c) / nfields)
+        return "free count larger than the record";
+    if (reader_grow(&r->frees, &r->frees_cap, (size_t)count, sizeof(*r->frees)) < 0)
+        return "out of memory";
+    uint64_t t = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        r->frees[i].alloc_id = fmt_get_varint(c);
+        t += (uint64_t)fmt_get_svarint(c);
+        r->frees[i].time_ns = t;
+        for (uint64_t k = FMT_FREE_FIELDS; k < nfields; k++)
+            (void)fmt_get_varint(c);
+    }
+    f->count = (size_t)count;
+    f->frees = r->frees;
+    return NULL;
+}
+
+static const char *dec_heap(struct prof_reader *r, struct fmt_cursor *c,
+                            struct prof_rec_heap_snapshot *h)
+{
+    h->time_ns = dec_opt(c);
+    uint64_t n = dec_opt(c);
+    if (n > fmt_cursor_left(c) / 3)
+        return "entry count larger than the record";
+    if (reader_grow(&r->heap, &r->heap_cap, (size_t)n, sizeof(*r->heap)) < 0)
+        return "out of memory";
+    for (uint64_t i = 0; i < n; i++) {
+        r->heap[i].stack_id = fmt_get_varint(c);
+        r->heap[i].live_bytes = fmt_get_varint(c);
+        r->heap[i].live_objects = fmt_get_varint(c);
+    }
+    h->n = (size_t)n;
+    h->entries = r->heap;
+    return NULL;
+}
+
 static const char *reader_type_name(uint32_t type)
 {
+    switch (type) {
+    case FMT_REC_ALLOC_SAMPLES: return "ALLOC_SAMPLES";
+    case FMT_REC_FREES: return "FREES";
+    case FMT_REC_HEAP_SNAPSHOT: return "HEAP_SNAPSHOT";
+    default: break;
+    }
     static const char *const names[] = {NULL,     "HEADER",   "MODULE", "MODULE_UNLOAD", "THREAD",
                                         "STACK",  "SAMPLES",  "COUNTERS", "END",         "WARNING"};
     return type < sizeof(names) / sizeof(names[0]) && names[type] ? names[type] : "record";
@@ -508,6 +596,9 @@ static const char *reader_decode(struct prof_reader *r, uint32_t type, struct pr
         rec->u.warning.time_ns = dec_opt(&c);
         rec->u.warning.message = dec_opt_str(r, &c);
         break;
+    case FMT_REC_ALLOC_SAMPLES: why = dec_allocs(r, &c, &rec->u.allocs); break;
+    case FMT_REC_FREES: why = dec_frees(r, &c, &rec->u.frees); break;
+    case FMT_REC_HEAP_SNAPSHOT: why = dec_heap(r, &c, &rec->u.heap); break;
     default: return NULL; /* unknown: the caller gets type + raw body */
     }
     if (!why && c.error)

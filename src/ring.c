@@ -51,6 +51,12 @@ void ring_free(struct ring *r)
 
 size_t ring_capacity(const struct ring *r) { return r->size; }
 
+void ring_reset(struct ring *r)
+{
+    atomic_store(&r->head, 0);
+    atomic_store(&r->tail, 0);
+}
+
 static void copy_in(struct ring *r, uint64_t pos, const void *src, size_t n)
 {
     size_t off = (size_t)(pos & (r->size - 1));

@@ -32,6 +32,7 @@ struct prof_config {
     unsigned ring_kb;     /* per-thread ring size */
     uint64_t alloc_rate;  /* mean bytes between allocation samples */
     int start_paused;     /* PROF_START=0: wait for prof_start() */
+    int follow_fork;      /* PROF_FOLLOW_FORK (default 1): profile fork children into their own file */
     int test_fail_perf;   /* test seam: pretend perf_event_open is forbidden */
 };
 
@@ -59,6 +60,7 @@ PROF_INTERNAL int ring_put(struct ring *r, const void *a, size_t alen, const voi
  * 0 if empty. An entry longer than cap is dropped and its length returned (caller sees > cap). */
 PROF_INTERNAL size_t ring_get(struct ring *r, void *dst, size_t cap);
 PROF_INTERNAL size_t ring_capacity(const struct ring *r);
+PROF_INTERNAL void ring_reset(struct ring *r); /* no producer or consumer may be running */
 
 /* ---- threads.c : registry of profiled threads ---- */
 /* Per-thread counters, written by the thread's own handler, read by the flusher (relaxed). */
@@ -119,6 +121,8 @@ PROF_INTERNAL struct thread_state *threads_slot(size_t i);
 PROF_INTERNAL void threads_release(struct thread_state *ts);
 /* Disarms every thread's timer (exit path). */
 PROF_INTERNAL void threads_stop_all(void);
+/* Fork child: only the calling thread survives. Other slots are freed, the caller's ring emptied
+ * (the parent writes those samples) and its timer re-armed. */
 PROF_INTERNAL void threads_reset_after_fork(void);
 PROF_INTERNAL uint64_t threads_registered_total(void);
 PROF_INTERNAL uint64_t threads_out_of_slots(void);
@@ -132,6 +136,7 @@ PROF_INTERNAL int timer_init(const struct prof_config *cfg);
 PROF_INTERNAL int timer_arm_self(struct thread_state *ts);
 PROF_INTERNAL void timer_disarm(struct thread_state *ts);
 PROF_INTERNAL void timer_stop_process(void); /* itimer off */
+PROF_INTERNAL void timer_after_fork(void);
 PROF_INTERNAL int timer_source(void);
 PROF_INTERNAL const char *timer_name(int kind);
 
@@ -200,6 +205,8 @@ struct fmt_buf;
 /* Emits MODULE / MODULE_UNLOAD records for changes since the last scan. */
 PROF_INTERNAL void modules_scan(struct fmt_buf *out, uint64_t now_ns);
 PROF_INTERNAL void modules_reset(void);
+PROF_INTERNAL void log_reset_after_fork(void);
+PROF_INTERNAL void alloc_reset_after_fork(void);
 
 /* ---- stacktab.c : stack deduplication (flusher context) ---- */
 struct stacktab;
@@ -216,6 +223,7 @@ PROF_INTERNAL struct writer *writer_open(const char *path);
 /* Compresses and appends one chunk. 0 or negative errno (after one warning, further writes are off). */
 PROF_INTERNAL int writer_chunk(struct writer *w, const uint8_t *payload, size_t len);
 PROF_INTERNAL void writer_close(struct writer *w);
+PROF_INTERNAL void writer_abandon(struct writer *w); /* fork child: close our copy of the fd only */
 PROF_INTERNAL uint64_t writer_errors(const struct writer *w);
 
 /* ---- flusher.c ---- */
@@ -223,10 +231,15 @@ struct run_info {
     uint64_t start_realtime_ns, start_monotonic_ns;
     int timer;
 };
+/* w: an open file, or NULL with lazy_path: the file is created at the first chunk (fork child). */
 PROF_INTERNAL int flusher_start(const struct prof_config *cfg, const struct run_info *run,
-                                struct writer *w);
-/* Writes a chunk now and waits until it is written (prof_flush). 0, -ESRCH or -EIO. */
-PROF_INTERNAL int flusher_flush_now(void);
+                                struct writer *w, const char *lazy_path);
+PROF_INTERNAL void flusher_atfork_prepare(void);
+PROF_INTERNAL void flusher_atfork_parent(void);
+PROF_INTERNAL void flusher_atfork_child(void);
+/* Writes a chunk now and waits until it is written (prof_flush; with end_for_exec, the chunk ends
+ * the file with END reason exec). 0, -ESRCH or -EIO. */
+PROF_INTERNAL int flusher_flush_now(int end_for_exec);
 /* Final drain, END record, close. Safe to call once. */
 PROF_INTERNAL void flusher_stop(void);
 /* Used by the pthread_create wrapper to start our own thread without registering it. */

@@ -164,17 +164,33 @@ void threads_stop_all(void)
     timer_stop_process();
 }
 
-/* In a fork child only the forking thread exists: other slots describe the parent's threads. The
- * child stops profiling (docs/DESIGN.md): its state is dropped without touching the parent's file. */
 void threads_reset_after_fork(void)
 {
-    tls_thread = NULL;
+    struct thread_state *self = tls_thread;
     size_t n = threads_slot_count();
     for (size_t i = 0; i < n; i++) {
         struct thread_state *ts = threads_slot(i);
-        if (ts)
-            atomic_store(&ts->armed, 0); /* timers are not inherited; nothing to disarm */
+        if (!ts)
+            continue;
+        /* Perf fds are our copies of the parent's events; POSIX timers are not inherited. */
+        if (ts->timer_kind == FMT_TIMER_PERF && ts->perf_fd >= 0)
+            close(ts->perf_fd);
+        ts->perf_fd = -1;
+        ts->timer_kind = FMT_TIMER_NONE;
+        atomic_store(&ts->armed, 0);
+        if (ts != self)
+            atomic_store(&ts->state, SLOT_FREE);
     }
+    atomic_store(&registered_total, 0);
+    if (!self)
+        return;
+    ring_reset(self->ring);
+    memset(&self->ctr, 0, sizeof(self->ctr));
+    self->tid = (pid_t)syscall(SYS_gettid);
+    self->name_known = 0;
+    atomic_store(&registered_total, 1);
+    if (timer_arm_self(self) == 0)
+        atomic_store(&self->armed, 1);
 }
 
 uint64_t threads_out_of_slots(void) { return atomic_load(&out_of_slots); }

@@ -99,6 +99,13 @@ static int itimer_start(void)
     return setitimer(ITIMER_PROF, &it, NULL) == 0 ? 0 : -errno;
 }
 
+/* fork child: an interval timer is not inherited; start the child's own. */
+void timer_after_fork(void)
+{
+    if (source == FMT_TIMER_ITIMER)
+        itimer_start();
+}
+
 void timer_stop_process(void)
 {
     if (source == FMT_TIMER_ITIMER) {

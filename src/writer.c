@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,20 +37,25 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
-/* An existing file is replaced only if it is a regular file of ours: owned by us and starting
- * with the profile magic (an earlier run's output). Anything else is left alone. */
-static int is_our_old_profile(const char *path)
+enum existing { EXISTING_FOREIGN, EXISTING_OLD_PROFILE, EXISTING_LIVE_PROFILE };
+
+/* What is at `path`: a profile of ours (owned by us, starting with the magic) that no running
+ * profiler holds — replaceable; one that a live process is still writing (it holds an flock on
+ * it); or anything else, which is never touched. */
+static enum existing classify_existing(const char *path)
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
-        return 0;
+        return EXISTING_FOREIGN;
     struct stat st;
     char magic[FMT_MAGIC_LEN];
-    int ours = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-               read(fd, magic, sizeof(magic)) == (ssize_t)sizeof(magic) &&
-               memcmp(magic, FMT_MAGIC, FMT_MAGIC_LEN) == 0;
-    close(fd);
-    return ours;
+    enum existing kind = EXISTING_FOREIGN;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+        read(fd, magic, sizeof(magic)) == (ssize_t)sizeof(magic) &&
+        memcmp(magic, FMT_MAGIC, FMT_MAGIC_LEN) == 0)
+        kind = flock(fd, LOCK_EX | LOCK_NB) == 0 ? EXISTING_OLD_PROFILE : EXISTING_LIVE_PROFILE;
+    close(fd); /* also drops the probe's lock */
+    return kind;
 }
 
 struct writer *writer_open(const char *path)
@@ -61,14 +67,33 @@ struct writer *writer_open(const char *path)
     fmt_buf_init(&w->chunk);
     int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
     w->fd = open(path, flags, 0600);
-    if (w->fd < 0 && errno == EEXIST && is_our_old_profile(path) && unlink(path) == 0)
-        w->fd = open(path, flags, 0600);
+    if (w->fd < 0 && errno == EEXIST) {
+        enum existing kind = classify_existing(path);
+        if (kind == EXISTING_OLD_PROFILE && unlink(path) == 0) {
+            w->fd = open(path, flags, 0600);
+        } else if (kind == EXISTING_LIVE_PROFILE) {
+            /* Another process of this run writes there (a child started with the same PROF_OUT
+             * and no %p): ours gets its pid appended instead. */
+            char alt[4096];
+            if (snprintf(alt, sizeof(alt), "%s.%d", path, (int)getpid()) < (int)sizeof(alt)) {
+                snprintf(w->path, sizeof(w->path), "%s", alt);
+                w->fd = open(alt, flags, 0600);
+                if (w->fd >= 0)
+                    log_warn("%s is being written by another process; this one writes %s", path,
+                             alt);
+            }
+            errno = EEXIST;
+        }
+    }
+    /* Held while we write: tells a later writer that this file is live (classify_existing). */
+    if (w->fd >= 0)
+        flock(w->fd, LOCK_EX | LOCK_NB);
     if (w->fd < 0) {
         int e = errno;
         if (e == EEXIST)
             log_warn("%s: exists and is not an earlier profile of ours; not overwriting it, "
                      "profiling off",
-                     path);
+                     w->path);
         else
             log_warn("%s: cannot create profile (%s); profiling off", path, strerror(e));
         free(w);
@@ -108,6 +133,13 @@ int writer_chunk(struct writer *w, const uint8_t *payload, size_t len)
 }
 
 uint64_t writer_errors(const struct writer *w) { return w ? w->errors : 0; }
+
+void writer_abandon(struct writer *w)
+{
+    /* The fd is the fork child's copy; closing it does not affect the parent's. The struct and
+     * its buffer are left alone (they are the parent's copy-on-write pages). */
+    close(w->fd);
+}
 
 void writer_close(struct writer *w)
 {
