@@ -84,6 +84,42 @@ struct prof_rec_end {
     uint64_t end_ns, reason;
 };
 
+/* ALLOC_SAMPLES (type 16): sampled allocations. */
+struct prof_rec_alloc {
+    uint64_t tid, stack_id;
+    uint64_t time_ns;      /* absolute within the run: deltas already summed */
+    uint64_t size;         /* bytes requested */
+    uint64_t weight_bytes; /* unbiased estimate of the bytes the sample stands for */
+    uint64_t alloc_id, region_id;
+};
+
+struct prof_rec_allocs {
+    size_t count;
+    const struct prof_rec_alloc *allocs;
+};
+
+/* FREES (type 17): frees of sampled blocks. */
+struct prof_rec_free {
+    uint64_t alloc_id;
+    uint64_t time_ns; /* absolute within the run: deltas already summed */
+};
+
+struct prof_rec_frees {
+    size_t count;
+    const struct prof_rec_free *frees;
+};
+
+/* HEAP_SNAPSHOT (type 18): estimated live heap per stack at one flush. */
+struct prof_rec_heap_entry {
+    uint64_t stack_id, live_bytes, live_objects;
+};
+
+struct prof_rec_heap_snapshot {
+    uint64_t time_ns;
+    size_t n;
+    const struct prof_rec_heap_entry *entries;
+};
+
 struct prof_rec_warning {
     uint64_t time_ns;
     const char *message;
@@ -104,6 +140,9 @@ struct prof_record {
         struct prof_rec_counters counters;
         struct prof_rec_end end;
         struct prof_rec_warning warning;
+        struct prof_rec_allocs allocs;         /* FMT_REC_ALLOC_SAMPLES */
+        struct prof_rec_frees frees;           /* FMT_REC_FREES */
+        struct prof_rec_heap_snapshot heap;    /* FMT_REC_HEAP_SNAPSHOT */
     } u;
 };
 
@@ -154,21 +193,42 @@ struct prof_stack {
     uint64_t *frames; /* leaf first */
 };
 
+/* Kind of an allocation sample in the loaded model (never written to files: ALLOC_SAMPLES records
+ * become samples of this kind). Its weight is bytes, not sampling periods. */
+#define PROF_KIND_ALLOC 16
+
 struct prof_sample {
     uint32_t process; /* index into prof_profile.processes */
     uint32_t tid;
     uint32_t stack;   /* index into prof_profile.stacks */
-    uint32_t kind;    /* FMT_KIND_* */
+    uint32_t kind;    /* FMT_KIND_*, or PROF_KIND_ALLOC */
     uint64_t time_ns; /* relative to the start of its process's run */
-    uint64_t weight;
+    uint64_t weight;  /* periods; PROF_KIND_ALLOC: estimated bytes */
     uint64_t region_id;
+    /* PROF_KIND_ALLOC only (0 otherwise): */
+    uint64_t size;     /* bytes requested */
+    uint64_t alloc_id; /* writer's id, unique per process */
+    uint64_t free_ns;  /* when the block was freed; UINT64_MAX = still live at the end of the run */
+};
+
+/* Estimated live heap of one process at one flush (HEAP_SNAPSHOT), stacks with nothing live left out. */
+struct prof_heap_entry {
+    uint32_t stack; /* index into prof_profile.stacks */
+    uint64_t bytes, objects;
+};
+
+struct prof_heap_snapshot {
+    uint32_t process;
+    uint64_t time_ns;
+    size_t n;
+    struct prof_heap_entry *entries;
 };
 
 struct prof_thread {
     uint32_t process;
     uint32_t tid;
     char *name;       /* latest name seen */
-    uint64_t weight;  /* total sample weight of this thread */
+    uint64_t weight;  /* total sample weight of this thread (timer samples; not allocation bytes) */
 };
 
 struct prof_counter {
@@ -201,6 +261,8 @@ struct prof_profile {
     struct prof_sample *samples;
     size_t nthreads;
     struct prof_thread *threads;
+    size_t nsnapshots;
+    struct prof_heap_snapshot *snapshots; /* file order: per process, in time order */
     size_t nwarnings;
     char **warnings; /* runtime WARNINGs and reader damage messages, "FILE: message" */
     int damaged;     /* at least one file was truncated or corrupt (data before it was kept) */
