@@ -141,8 +141,12 @@ void out_text(FILE *out, const struct dd_set *s, const struct out_options *o)
         out_conf(conf, sizeof(conf), t->confidence);
         fprintf(out, "\n== %s: %s per run, by %s ==\n", d->m->name, d->m->title,
                 s->by_line ? "source line" : "function");
-        fprintf(out, "Total: %s -> %s (%+.1f%%, %s: confidence %s)\n", before, after,
-                t->r.change_pct, dd_status_name(t->status), conf);
+        fprintf(out, "Total: %s -> %s (%+.1f%%): %s (confidence %s that it %s by more than %g%%)\n",
+                before, after, t->r.change_pct,
+                t->status == DD_REGRESSION    ? "regression"
+                : t->status == DD_IMPROVEMENT ? "improvement"
+                                              : "no significant change",
+                conf, t->r.ratio >= 1.0 ? "rose" : "fell", 100.0 * pp->threshold);
         if (d->total_df)
             fprintf(out, "Run-to-run noise of the total, estimated: %.1f%% (%zu degrees of freedom)\n",
                     100.0 * sqrt(d->total_run_var), d->total_df);
