@@ -111,10 +111,6 @@ __attribute__((constructor)) static void prof_init(void)
     unwind_init(config.unwinder);
     threads_set_ring_bytes((size_t)config.ring_kb * 1024);
     int r = sampler_install();
-    if (r == -EBUSY) {
-        log_warn("the program installed its own SIGPROF handler; libprof steps aside");
-        return;
-    }
     if (r < 0) {
         log_warn("cannot install the SIGPROF handler (%s); profiling off", strerror(-r));
         return;

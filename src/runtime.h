@@ -167,7 +167,18 @@ struct ring_sample {
     uint64_t alloc_id; /* RING_ALLOC, RING_FREE */
 };
 
-PROF_INTERNAL int sampler_install(void);  /* installs the SIGPROF handler; <0 if the host owns it */
+/* Installs the SIGPROF handler. A handler the host installed before us is kept and chained: every
+ * SIGPROF that is not ours is passed to it (docs/DESIGN.md, "Signals"). */
+PROF_INTERNAL int sampler_install(void);
+/* Marker carried in si_value by our POSIX timers and our wall-runnable signals. */
+extern char sampler_signal_marker;
+/* The host's view of SIGPROF (signals.c): what it installed, and whether it uses ITIMER_PROF. */
+PROF_INTERNAL void sampler_set_host_action(const struct sigaction *act);
+PROF_INTERNAL void sampler_get_host_action(struct sigaction *act);
+extern _Atomic int sampler_host_itimer;
+/* The libc sigaction, bypassing our interposer (signals.c; falls back to the libc symbol when
+ * libprof's interposers are not linked, as in unit tests). */
+PROF_INTERNAL int signals_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old); /* the host armed ITIMER_PROF: SI_KERNEL SIGPROFs are its */
 PROF_INTERNAL uint64_t sampler_now_ns(void); /* [AS-SAFE] monotonic ns since start */
 /* timer_kind: FMT_KIND_* given to timer samples (WALL_ON when only wall mode is on). */
 PROF_INTERNAL void sampler_set_start(uint64_t mono_ns, unsigned max_depth, uint32_t timer_kind);

@@ -10,15 +10,19 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 PROF_TLS struct thread_state *tls_thread;
+char sampler_signal_marker;
+_Atomic int sampler_host_itimer;
+/* The host's SIGPROF disposition, as it believes it set it (signals.c keeps it current). Written
+ * in ordinary context with SIGPROF blocked on that thread; read by the handler. */
+static struct sigaction host_action = {.sa_handler = SIG_DFL};
+static _Atomic int host_action_seq;
 _Atomic int prof_paused;
 _Atomic uint64_t sampler_no_thread;
 
 static uint64_t start_mono_ns;
 static uint32_t timer_sample_kind = FMT_KIND_CPU;
-static pid_t own_pid;
 static unsigned depth_limit = 256;
 
 static inline void count(_Atomic uint64_t *c, uint64_t n)
@@ -38,7 +42,6 @@ void sampler_set_start(uint64_t mono_ns, unsigned max_depth, uint32_t timer_kind
 {
     start_mono_ns = mono_ns;
     timer_sample_kind = timer_kind;
-    own_pid = getpid();
     depth_limit = max_depth;
 }
 
@@ -46,7 +49,7 @@ static void take_sample(struct thread_state *ts, const siginfo_t *si, void *ucon
 {
     uint64_t weight = 1;
     uint32_t kind = timer_sample_kind;
-    if (si && si->si_code == SI_TKILL && si->si_pid == own_pid) {
+    if (si && si->si_code == SI_QUEUE) {
         /* From our wall sampler (wall.c): the periods this thread waited for a CPU. */
         weight = atomic_exchange_explicit(&ts->runnable_periods, 0, memory_order_relaxed);
         if (weight == 0)
@@ -79,11 +82,56 @@ static void take_sample(struct thread_state *ts, const siginfo_t *si, void *ucon
     }
 }
 
+/* Is this SIGPROF one of ours? Timers and the wall sampler mark theirs; a perf event names its
+ * fd; ITIMER_PROF's are ours only while we use it and the host does not. */
+static int ours(const siginfo_t *si, const struct thread_state *ts)
+{
+    if (!si)
+        return 1;
+    switch (si->si_code) {
+    case SI_TIMER:
+    case SI_QUEUE:
+        return si->si_value.sival_ptr == &sampler_signal_marker;
+    case SI_KERNEL:
+        return !atomic_load_explicit(&sampler_host_itimer, memory_order_relaxed);
+    case SI_USER:
+    case SI_TKILL:
+        return 0; /* kill(), raise(), tgkill(): someone else's */
+    default: /* POLL_IN etc. from a perf event's F_SETSIG */
+        return ts && si->si_fd == ts->perf_fd && ts->perf_fd >= 0;
+    }
+}
+
+/* Passes a signal that is not ours to the handler the host installed. The default action of
+ * SIGPROF would terminate the process: a stray one is ignored instead, as if the host ignored it. */
+static void forward_to_host(int sig, siginfo_t *si, void *ucontext)
+{
+    struct sigaction act = host_action;
+    if (act.sa_flags & SA_SIGINFO) {
+        if (act.sa_sigaction)
+            act.sa_sigaction(sig, si, ucontext);
+    } else if (act.sa_handler != SIG_DFL && act.sa_handler != SIG_IGN && act.sa_handler) {
+        act.sa_handler(sig);
+    }
+}
+
+void sampler_set_host_action(const struct sigaction *act)
+{
+    host_action = *act;
+    atomic_fetch_add(&host_action_seq, 1);
+}
+
+void sampler_get_host_action(struct sigaction *act) { *act = host_action; }
+
 static void sampler_handler(int sig, siginfo_t *si, void *ucontext)
 {
-    (void)sig;
     int saved_errno = errno;
     struct thread_state *ts = tls_thread;
+    if (!ours(si, ts)) {
+        errno = saved_errno;
+        forward_to_host(sig, si, ucontext);
+        return;
+    }
     if (atomic_load_explicit(&prof_paused, memory_order_relaxed)) {
         /* prof_stop(): nothing to record */
     } else if (!ts) {
@@ -104,17 +152,16 @@ static void sampler_handler(int sig, siginfo_t *si, void *ucontext)
 int sampler_install(void)
 {
     struct sigaction sa, old;
-    if (sigaction(SIGPROF, NULL, &old) == 0 && (old.sa_flags & SA_SIGINFO ? old.sa_sigaction != NULL
-                                                    : (old.sa_handler != SIG_DFL &&
-                                                       old.sa_handler != SIG_IGN)))
-        return -EBUSY; /* the host has its own SIGPROF handler: step aside */
+    if (sigaction(SIGPROF, NULL, &old) == 0)
+        sampler_set_host_action(&old); /* installed before us (a constructor): chained */
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = sampler_handler;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&sa.sa_mask);
+    /* Through the real sigaction: ours (signals.c) would record it as the host's. */
     /* Left installed at exit on purpose: a signal still in flight must find a handler rather
      * than the default action, which terminates the process. Only the timers are stopped. */
-    if (sigaction(SIGPROF, &sa, NULL) != 0)
+    if (signals_real_sigaction(SIGPROF, &sa, NULL) != 0)
         return -errno;
     return 0;
 }

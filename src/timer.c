@@ -71,6 +71,7 @@ static int cputime_arm_self(pid_t tid, timer_t *out)
     memset(&sev, 0, sizeof(sev));
     sev.sigev_notify = SIGEV_THREAD_ID;
     sev.sigev_signo = SIGPROF;
+    sev.sigev_value.sival_ptr = &sampler_signal_marker; /* tells our SIGPROFs from the host's */
     sev._sigev_un._tid = tid;
     if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, out) != 0)
         return -errno;
@@ -96,7 +97,8 @@ static int itimer_start(void)
     it.it_interval.tv_sec = (time_t)(us / 1000000);
     it.it_interval.tv_usec = (suseconds_t)(us % 1000000);
     it.it_value = it.it_interval;
-    return setitimer(ITIMER_PROF, &it, NULL) == 0 ? 0 : -errno;
+    /* The raw syscall: our setitimer interposer treats a libc call as the program's. */
+    return syscall(SYS_setitimer, ITIMER_PROF, &it, NULL) == 0 ? 0 : -errno;
 }
 
 /* fork child: an interval timer is not inherited; start the child's own. */
@@ -111,7 +113,7 @@ void timer_stop_process(void)
     if (source == FMT_TIMER_ITIMER) {
         struct itimerval off;
         memset(&off, 0, sizeof(off));
-        setitimer(ITIMER_PROF, &off, NULL);
+        syscall(SYS_setitimer, ITIMER_PROF, &off, NULL);
     }
 }
 

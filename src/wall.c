@@ -264,8 +264,17 @@ static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, ui
         uint64_t periods = take_periods(&v->run_carry_ns, rest, period);
         /* One signal for any number of periods: the handler takes them all. The thread is
          * runnable, so the signal is handled as soon as it runs, before it can block again. */
-        if (periods && atomic_fetch_add(&ts->runnable_periods, periods) == 0)
-            syscall(SYS_tgkill, wl.pid, ts->tid, SIGPROF);
+        if (periods && atomic_fetch_add(&ts->runnable_periods, periods) == 0) {
+            /* Queued with our marker (SI_QUEUE), so the handler can tell it from a host's. */
+            siginfo_t si;
+            memset(&si, 0, sizeof(si));
+            si.si_signo = SIGPROF;
+            si.si_code = SI_QUEUE;
+            si.si_pid = wl.pid;
+            si.si_uid = getuid();
+            si.si_value.sival_ptr = &sampler_signal_marker;
+            syscall(SYS_rt_tgsigqueueinfo, wl.pid, ts->tid, SIGPROF, &si);
+        }
     }
 }
 
