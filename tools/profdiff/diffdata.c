@@ -300,12 +300,39 @@ int dd_load(struct dd_set *s, const char *const *files, size_t nbase, size_t nfi
         if (dd_load_run(s, i, files[i], sym_flags, err, errlen) != 0)
             return -1;
     }
-    for (size_t k = 0; k < s->nmeasures; k++)
+    /* Every run needs samples to compare; a measure without any in every run (blocked time of
+     * a program that never blocks) is left out. */
+    for (size_t i = 0; i < nfiles; i++) {
+        double any = 0;
+        for (size_t k = 0; k < s->nmeasures; k++)
+            any += s->data[k].total_cnt[i];
+        if (any == 0) {
+            snprintf(err, errlen, "%s: no samples to compare", files[i]);
+            return -1;
+        }
+    }
+    size_t kept = 0;
+    for (size_t k = 0; k < s->nmeasures; k++) {
+        double any = 0;
         for (size_t i = 0; i < nfiles; i++)
-            if (s->data[k].total_cnt[i] == 0) {
-                snprintf(err, errlen, "%s: no %s samples to compare", files[i], s->data[k].m->name);
-                return -1;
-            }
+            any += s->data[k].total_cnt[i];
+        if (any > 0) {
+            struct dd_data tmp = s->data[kept];
+            s->data[kept++] = s->data[k];
+            s->data[k] = tmp;
+        }
+    }
+    /* Measures past `kept` are empty (no entries): free them now. */
+    for (size_t k = kept; k < s->nmeasures; k++) {
+        struct dd_data *d = &s->data[k];
+        free(d->e);
+        free(d->total_val);
+        free(d->total_cnt);
+        strtab_free(d->keys);
+        free(d->keys);
+        memset(d, 0, sizeof(*d));
+    }
+    s->nmeasures = kept;
     return 0;
 }
 
