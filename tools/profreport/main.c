@@ -2,6 +2,7 @@
 /* profreport: symbolized cumulative, self and hotspot-line tables (or folded stacks) of profiles. */
 #include "aggregate.h"
 #include "report.h"
+#include "wall.h"
 
 #include <prof/dump.h>
 #include <prof/profile.h>
@@ -19,13 +20,15 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: profreport [--top N] [--thread TID|NAME] [--format text|collapsed] [--dump]\n"
-            "                  [--no-inline] [--leaf-addresses] FILE...\n"
+            "                  [--no-inline] [--leaf-addresses] [--block-ms MS] FILE...\n"
             "  --top N            rows per table (default 20, 0 = all)\n"
             "  --thread TID|NAME  only samples of that thread (id or name)\n"
             "  --format FORMAT    text (default): header and tables; collapsed: folded stacks\n"
             "  --dump             print every record of the files (docs/format.md terms)\n"
             "  --no-inline        do not expand inlined calls into frames\n"
             "  --leaf-addresses   debug: per distinct leaf address, 'ADDR MODULE BIAS WEIGHT NAME'\n"
+            "  --block-ms MS      wall profiles: blocking episodes are off-CPU runs longer than MS\n"
+            "                     (default 100)\n"
             "exit status: 0 ok, 2 missing, foreign, truncated or corrupt file, or usage error\n");
 }
 
@@ -68,7 +71,7 @@ static int report_damage(const struct prof_profile *p)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_NO_INLINE = 256, OPT_LEAVES };
+    enum { OPT_NO_INLINE = 256, OPT_LEAVES, OPT_BLOCK_MS };
     static const struct option longopts[] = {
         {"top", required_argument, NULL, 'n'},
         {"thread", required_argument, NULL, 't'},
@@ -76,11 +79,13 @@ int main(int argc, char **argv)
         {"dump", no_argument, NULL, 'd'},
         {"no-inline", no_argument, NULL, OPT_NO_INLINE},
         {"leaf-addresses", no_argument, NULL, OPT_LEAVES},
+        {"block-ms", required_argument, NULL, OPT_BLOCK_MS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct report_options ro = {.top = 20};
     struct agg_options ao = {0};
+    struct wall_options wo = {.block_ms = 100};
     int collapsed = 0, dump = 0, leaves = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -110,6 +115,15 @@ int main(int argc, char **argv)
         case 'd': dump = 1; break;
         case OPT_NO_INLINE: ao.sym_flags |= SYM_NO_INLINE; break;
         case OPT_LEAVES: leaves = 1; break;
+        case OPT_BLOCK_MS: {
+            char *end = NULL;
+            errno = 0;
+            long long v = strtoll(optarg, &end, 10);
+            if (!*optarg || *end || errno || v < 0)
+                return usage_error("--block-ms needs a number of milliseconds >= 0", optarg);
+            wo.block_ms = (uint64_t)v;
+            break;
+        }
         case 'h': usage(stdout); return EXIT_OK;
         default:
             return usage_error("unknown or incomplete option", argv[optind - 1]);
@@ -145,9 +159,15 @@ int main(int argc, char **argv)
         report_leaves(stdout, a);
     else if (collapsed)
         report_collapsed(stdout, a);
+    else if (wall_profile(p))
+        rc = wall_report_text(stdout, p, a, &ao, &ro, &wo, err, sizeof(err));
     else
         report_text(stdout, p, a, &ro);
     int status = EXIT_OK;
+    if (rc != 0) {
+        fprintf(stderr, "profreport: %s\n", err);
+        status = EXIT_TROUBLE;
+    }
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "profreport: error writing output: %s\n", strerror(errno));
         status = EXIT_TROUBLE;

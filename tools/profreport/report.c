@@ -23,8 +23,8 @@ static double report_pct(uint64_t w, uint64_t total)
     return total ? 100.0 * (double)w / (double)total : 0.0;
 }
 
-static void report_header(FILE *out, const struct prof_profile *p, const struct agg *a,
-                          const struct report_options *o)
+void report_header(FILE *out, const struct prof_profile *p, const struct agg *a,
+                   const struct report_options *o)
 {
     uint64_t cpu_ns = prof_profile_counter(p, FMT_CTR_CPU_NS);
     for (size_t i = 0; i < p->nprocesses; i++) {

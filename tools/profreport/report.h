@@ -19,6 +19,9 @@ struct report_options {
  * three tables. `warnings` are extra lines (symbolizer) to list with the profile's own. */
 void report_text(FILE *out, const struct prof_profile *p, const struct agg *a,
                  const struct report_options *o);
+/* The header alone (report_text's first part; the wall views print their own tables after it). */
+void report_header(FILE *out, const struct prof_profile *p, const struct agg *a,
+                   const struct report_options *o);
 /* Folded stacks "root;...;leaf WEIGHT", one per distinct stack. */
 void report_collapsed(FILE *out, const struct agg *a);
 /* One line per distinct leaf address: "ADDRESS MODULE BIAS WEIGHT NAME" (hex address and bias,
