@@ -208,6 +208,66 @@ static inline void tg_sample1(struct tg *g, uint64_t tid, uint64_t stack_id, uin
     tg_samples(g, 6, 1, &s);
 }
 
+/* ALLOC_SAMPLES with `nfields` per allocation (>= 7: extras written as 8, 9, ...); absolute times. */
+static inline void tg_allocs(struct tg *g, uint64_t nfields, size_t count,
+                             const struct prof_rec_alloc *a)
+{
+    struct fmt_buf b;
+    fmt_buf_init(&b);
+    fmt_put_varint(&b, nfields);
+    fmt_put_varint(&b, count);
+    uint64_t prev = 0;
+    for (size_t i = 0; i < count; i++) {
+        fmt_put_varint(&b, a[i].tid);
+        fmt_put_varint(&b, a[i].stack_id);
+        fmt_put_svarint(&b, (int64_t)(a[i].time_ns - prev));
+        prev = a[i].time_ns;
+        fmt_put_varint(&b, a[i].size);
+        fmt_put_varint(&b, a[i].weight_bytes);
+        fmt_put_varint(&b, a[i].alloc_id);
+        fmt_put_varint(&b, a[i].region_id);
+        for (uint64_t f = 7; f < nfields; f++)
+            fmt_put_varint(&b, f + 1);
+    }
+    tg_record(g, FMT_REC_ALLOC_SAMPLES, &b);
+    fmt_buf_free(&b);
+}
+
+/* FREES with `nfields` per free (>= 2); absolute times. */
+static inline void tg_frees(struct tg *g, uint64_t nfields, size_t count, const struct prof_rec_free *f)
+{
+    struct fmt_buf b;
+    fmt_buf_init(&b);
+    fmt_put_varint(&b, nfields);
+    fmt_put_varint(&b, count);
+    uint64_t prev = 0;
+    for (size_t i = 0; i < count; i++) {
+        fmt_put_varint(&b, f[i].alloc_id);
+        fmt_put_svarint(&b, (int64_t)(f[i].time_ns - prev));
+        prev = f[i].time_ns;
+        for (uint64_t k = 2; k < nfields; k++)
+            fmt_put_varint(&b, k + 1);
+    }
+    tg_record(g, FMT_REC_FREES, &b);
+    fmt_buf_free(&b);
+}
+
+static inline void tg_heap(struct tg *g, uint64_t time_ns, size_t n,
+                           const struct prof_rec_heap_entry *e)
+{
+    struct fmt_buf b;
+    fmt_buf_init(&b);
+    fmt_put_varint(&b, time_ns);
+    fmt_put_varint(&b, n);
+    for (size_t i = 0; i < n; i++) {
+        fmt_put_varint(&b, e[i].stack_id);
+        fmt_put_varint(&b, e[i].live_bytes);
+        fmt_put_varint(&b, e[i].live_objects);
+    }
+    tg_record(g, FMT_REC_HEAP_SNAPSHOT, &b);
+    fmt_buf_free(&b);
+}
+
 static inline void tg_counters(struct tg *g, uint64_t time_ns, size_t n,
                                const struct prof_rec_counter *pairs)
 {
