@@ -399,7 +399,10 @@ int agg_build(const struct prof_profile *p, const struct agg_options *opts, stru
         const struct prof_sample *s = &p->samples[i];
         if (opts->thread && !htab_find(&threads, ((uint64_t)s->process << 32 | s->tid) + 1))
             continue;
-        uint64_t value = opts->value ? opts->value(p, s, opts->value_arg) : s->weight;
+        /* Default: timer samples only; an allocation sample's weight is bytes, not periods. */
+        uint64_t value = opts->value ? opts->value(p, s, opts->value_arg)
+                         : s->kind == PROF_KIND_ALLOC ? 0
+                                                      : s->weight;
         if (value == 0)
             continue;
         uint64_t epoch = ep[s->process].n ? agg_epoch(&ep[s->process], s->time_ns) : 0;

@@ -21,7 +21,8 @@ struct agg_options {
     int folded;         /* build folded stacks (agg.folded); costs a string per distinct stack */
     int leaf_is_return; /* frame 0 is a return address too (looked up at address - 1): stacks
                          * saved by a call, as off-CPU wall samples are (unw_getcontext) */
-    /* What a sample counts for: NULL = every sample with its weight. Otherwise called for each
+    /* What a sample counts for: NULL = every timer sample (all kinds but PROF_KIND_ALLOC, whose
+     * weight is bytes) with its weight. Otherwise called for each
      * sample that passed the thread filter; 0 leaves the sample out. This is how views select
      * (by kind, time window, region, live-at-exit...) and measure (periods, bytes, objects). */
     uint64_t (*value)(const struct prof_profile *p, const struct prof_sample *s, void *arg);

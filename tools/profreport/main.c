@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* profreport: symbolized cumulative, self and hotspot-line tables (or folded stacks) of profiles. */
 #include "aggregate.h"
+#include "alloc.h"
 #include "report.h"
 #include "wall.h"
 
@@ -20,7 +21,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: profreport [--top N] [--thread TID|NAME] [--format text|collapsed] [--dump]\n"
-            "                  [--no-inline] [--leaf-addresses] [--block-ms MS] FILE...\n"
+            "                  [--no-inline] [--leaf-addresses] [--block-ms MS] [--alloc] [--leaks]\n"
+            "                  FILE...\n"
             "  --top N            rows per table (default 20, 0 = all)\n"
             "  --thread TID|NAME  only samples of that thread (id or name)\n"
             "  --format FORMAT    text (default): header and tables; collapsed: folded stacks\n"
@@ -29,6 +31,12 @@ static void usage(FILE *out)
             "  --leaf-addresses   debug: per distinct leaf address, 'ADDR MODULE BIAS WEIGHT NAME'\n"
             "  --block-ms MS      wall profiles: blocking episodes are off-CPU runs longer than MS\n"
             "                     (default 100)\n"
+            "  --alloc            allocation profiles (PROF_MODE=alloc): only the allocation tables,\n"
+            "                     or allocated bytes per stack with --format collapsed\n"
+            "  --leaks            live at exit: leak and growth tables, or live bytes per stack\n"
+            "                     with --format collapsed\n"
+            "  A profile with allocation samples gets the allocation tables after the time tables;\n"
+            "  its collapsed output is allocated bytes when it holds no timer samples.\n"
             "exit status: 0 ok, 2 missing, foreign, truncated or corrupt file, or usage error\n");
 }
 
@@ -71,7 +79,7 @@ static int report_damage(const struct prof_profile *p)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_NO_INLINE = 256, OPT_LEAVES, OPT_BLOCK_MS };
+    enum { OPT_NO_INLINE = 256, OPT_LEAVES, OPT_BLOCK_MS, OPT_ALLOC, OPT_LEAKS };
     static const struct option longopts[] = {
         {"top", required_argument, NULL, 'n'},
         {"thread", required_argument, NULL, 't'},
@@ -80,13 +88,15 @@ int main(int argc, char **argv)
         {"no-inline", no_argument, NULL, OPT_NO_INLINE},
         {"leaf-addresses", no_argument, NULL, OPT_LEAVES},
         {"block-ms", required_argument, NULL, OPT_BLOCK_MS},
+        {"alloc", no_argument, NULL, OPT_ALLOC},
+        {"leaks", no_argument, NULL, OPT_LEAKS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct report_options ro = {.top = 20};
     struct agg_options ao = {0};
     struct wall_options wo = {.block_ms = 100};
-    int collapsed = 0, dump = 0, leaves = 0, c;
+    int collapsed = 0, dump = 0, leaves = 0, alloc_only = 0, leaks = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
@@ -115,6 +125,8 @@ int main(int argc, char **argv)
         case 'd': dump = 1; break;
         case OPT_NO_INLINE: ao.sym_flags |= SYM_NO_INLINE; break;
         case OPT_LEAVES: leaves = 1; break;
+        case OPT_ALLOC: alloc_only = 1; break;
+        case OPT_LEAKS: leaks = 1; break;
         case OPT_BLOCK_MS: {
             char *end = NULL;
             errno = 0;
@@ -144,6 +156,17 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < p->nwarnings; i++)
         fprintf(stderr, "profreport: warning: %s\n", p->warnings[i]);
+    /* Allocation views (alloc.h): asked for, or the only data the profile holds. */
+    int has_alloc = alloc_present(p);
+    if ((alloc_only || leaks) && !has_alloc) {
+        fprintf(stderr, "profreport: %s: no allocation samples (record with PROF_MODE=alloc)\n",
+                files[0]);
+        prof_profile_free(p);
+        return EXIT_TROUBLE;
+    }
+    int alloc_view = !leaves && (alloc_only || leaks || (has_alloc && !alloc_has_timer_samples(p)));
+    struct alloc_options alo = {.top = ro.top, .thread = ao.thread, .sym_flags = ao.sym_flags,
+                                .leaks_only = leaks};
     ao.keep_leaves = leaves;
     ao.folded = collapsed;
     struct agg *a = NULL;
@@ -157,12 +180,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "profreport: warning: %s\n", sym_warning(a->sym, i));
     if (leaves)
         report_leaves(stdout, a);
+    else if (alloc_view && collapsed)
+        rc = alloc_report_collapsed(stdout, p, &alo, leaks, err, sizeof(err));
+    else if (alloc_view)
+        report_header(stdout, p, a, &ro);
     else if (collapsed)
         report_collapsed(stdout, a);
     else if (wall_profile(p))
         rc = wall_report_text(stdout, p, a, &ao, &ro, &wo, err, sizeof(err));
     else
         report_text(stdout, p, a, &ro);
+    if (rc == 0 && has_alloc && !leaves && !collapsed)
+        rc = alloc_report_text(stdout, p, &alo, err, sizeof(err));
     int status = EXIT_OK;
     if (rc != 0) {
         fprintf(stderr, "profreport: %s\n", err);

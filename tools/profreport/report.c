@@ -45,15 +45,20 @@ void report_header(FILE *out, const struct prof_profile *p, const struct agg *a,
         fprintf(out, "Thread filter: %s\n", o->thread);
     uint64_t taken = prof_profile_counter(p, FMT_CTR_SAMPLES);
     uint64_t all_weight = 0;
-    for (size_t i = 0; i < p->nsamples; i++)
-        all_weight += p->samples[i].weight;
+    size_t ntimer = 0; /* allocation samples are counted in the allocation header */
+    for (size_t i = 0; i < p->nsamples; i++) {
+        if (p->samples[i].kind != PROF_KIND_ALLOC) {
+            all_weight += p->samples[i].weight;
+            ntimer++;
+        }
+    }
     fprintf(out,
             "Samples: %zu in file (weight %" PRIu64 "), %" PRIu64 " selected (weight %" PRIu64
             "); dropped %" PRIu64 ", unwind failed %" PRIu64 ", truncated %" PRIu64 "\n",
-            p->nsamples, all_weight, a->nsamples, a->total, prof_profile_counter(p, FMT_CTR_DROPPED),
+            ntimer, all_weight, a->nsamples, a->total, prof_profile_counter(p, FMT_CTR_DROPPED),
             prof_profile_counter(p, FMT_CTR_UNWIND_FAILED), prof_profile_counter(p, FMT_CTR_TRUNCATED));
     /* Effective rate: what the timer delivered per CPU-second, to compare with the request. */
-    uint64_t n = taken ? taken : p->nsamples;
+    uint64_t n = taken ? taken : ntimer;
     if (cpu_ns)
         fprintf(out, "Rate: %.1f samples per CPU-second (%" PRIu64 " samples, %.3f CPU-s)\n",
                 (double)n / ((double)cpu_ns / 1e9), n, (double)cpu_ns / 1e9);
