@@ -8,7 +8,7 @@
 # Usage: bench/bench_alloc.sh [BUILD_DIR [RUNS [COUNT_MILLIONS [LEAK_MB]]]]  (build, 5, 40, 200)
 # Run by hand (timing-based; never by ctest). Needs heaptrack for the comparison (skipped if absent).
 set -euo pipefail
-build=${1:-build}
+build=$(realpath "${1:-build}")
 runs=${2:-5}
 count=${3:-40}
 leak=${4:-200}
@@ -27,8 +27,8 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 declare -A cpu wall
 for ((i = 1; i <= runs; i++)); do
     "$run" -q -o "$tmp/base" "$prog" "$count" "$leak"
-    env PROF_MODE=alloc PROF_OUT="$tmp/a.prof" LD_PRELOAD="$lib" \
-        "$run" -q -o "$tmp/libprof" "$prog" "$count" "$leak"
+    "$run" -q -o "$tmp/libprof" env PROF_MODE=alloc PROF_OUT="$tmp/a.prof" LD_PRELOAD="$lib" \
+        "$prog" "$count" "$leak"
     size=$(stat -c %s "$tmp/a.prof")
     rm -f "$tmp/a.prof"
     line="run $i: base cpu $(field cpu_s "$tmp/base") s wall $(field wall_s "$tmp/base") s;"
