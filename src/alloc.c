@@ -15,8 +15,10 @@
 #include "runtime.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <math.h>
+#include <time.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -189,19 +191,57 @@ static uint64_t table_remove(uintptr_t p)
 
 /* Pushes an event into the calling thread's ring. The busy flag keeps our SIGPROF handler from
  * producing into the same single-producer ring meanwhile (it counts a drop instead). */
-static void push_event(struct thread_state *ts, struct ring_sample *ev, const uint64_t *frames)
+static int push_event(struct thread_state *ts, struct ring_sample *ev, const uint64_t *frames)
 {
-    ts->busy = 1;
-    atomic_signal_fence(memory_order_seq_cst);
-    if (ring_put(ts->ring, ev, sizeof(*ev), frames, ev->nframes * sizeof(uint64_t)) != 0)
-        atomic_fetch_add_explicit(&ts->ctr.dropped, 1, memory_order_relaxed);
-    atomic_signal_fence(memory_order_seq_cst);
-    ts->busy = 0;
+    /* A lost allocation record only loses a sample; a lost free would leave a block "live"
+     * forever and report a leak that is not there. So a free wakes the flusher and waits for it
+     * to make room (up to a second): this is free(), not a signal handler, and the flusher needs
+     * nothing this thread holds. */
+    int tries = ev->kind == RING_FREE ? 1000 : 1;
+    for (;;) {
+        ts->busy = 1;
+        atomic_signal_fence(memory_order_seq_cst);
+        int r = ring_put(ts->ring, ev, sizeof(*ev), frames, ev->nframes * sizeof(uint64_t));
+        atomic_signal_fence(memory_order_seq_cst);
+        ts->busy = 0;
+        if (r == 0)
+            return 0;
+        if (--tries == 0)
+            break;
+        flusher_wake();
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    atomic_fetch_add_explicit(&ts->ctr.dropped, 1, memory_order_relaxed);
+    if (ev->kind == RING_FREE)
+        atomic_fetch_add(&events_lost, 1);
+    return -1;
+}
+
+/* Our own code's address range: frames in it (this file's functions, the interposed function,
+ * reallocarray calling realloc...) are dropped from allocation stacks. */
+static uint64_t self_lo, self_hi;
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    (void)arg;
+    uint64_t me = (uint64_t)(uintptr_t)&find_self;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uint64_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && me >= lo && me < lo + ph->p_memsz) {
+            self_lo = lo;
+            self_hi = lo + ph->p_memsz;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* The slow path of a sampled allocation, out of line so the fast path stays small. The stack is
- * unwound from here; this frame and the interposed function's are skipped, so the leaf is the
- * function that called malloc. */
+ * unwound from here; our own frames are skipped, so the leaf is the function that called
+ * malloc. */
 static __attribute__((noinline)) void record_alloc(void *p, size_t size)
 {
     struct thread_state *ts = tls_thread;
@@ -209,18 +249,29 @@ static __attribute__((noinline)) void record_alloc(void *p, size_t size)
         return;
     unw_context_t ctx;
     unw_getcontext(&ctx);
-    uint64_t frames[PROF_MAX_DEPTH_LIMIT + 2];
+    enum { OWN_FRAMES_MAX = 8 };
+    uint64_t frames[PROF_MAX_DEPTH_LIMIT + OWN_FRAMES_MAX];
     unsigned flags = 0;
-    int n = unwind_from_context((ucontext_t *)&ctx, frames, (int)max_depth + 2, &flags);
+    int n = unwind_from_context((ucontext_t *)&ctx, ts, frames, (int)max_depth + OWN_FRAMES_MAX,
+                                &flags);
+    int skip = 0;
+    while (skip < n && skip < OWN_FRAMES_MAX && frames[skip] >= self_lo && frames[skip] < self_hi)
+        skip++;
+    /* The first kept frame is a return address into malloc's caller; one byte back is inside
+     * the call, an exact address as the format wants for frame 0. */
+    if (n > skip)
+        frames[skip] -= 1;
+    if (n - skip > (int)max_depth) {
+        n = skip + (int)max_depth;
+        flags |= FMT_STACK_TRUNCATED;
+    }
     uint64_t id = atomic_fetch_add(&next_alloc_id, 1);
-    if (table_insert((uintptr_t)p, id) != 0)
-        return;
     /* Unbiased estimate of the bytes this sample stands for: a block of s bytes is sampled with
      * probability 1 - exp(-s / R). */
     double prob = 1.0 - exp(-(double)size / (double)mean_bytes);
     struct ring_sample ev = {
         .kind = RING_ALLOC,
-        .nframes = n > 2 ? (uint32_t)(n - 2) : 0,
+        .nframes = (uint32_t)(n - skip),
         .tid = (uint32_t)ts->tid,
         .flags = flags,
         .weight = prob > 0 ? (uint64_t)((double)size / prob + 0.5) : size,
@@ -228,7 +279,15 @@ static __attribute__((noinline)) void record_alloc(void *p, size_t size)
         .size = size,
         .alloc_id = id,
     };
-    push_event(ts, &ev, frames + 2);
+    /* The block is tracked only once its record is in the ring, so a free can never refer to a
+     * record that was dropped. No other thread can free it meanwhile: malloc has not returned. */
+    if (push_event(ts, &ev, frames + skip) == 0 && table_insert((uintptr_t)p, id) != 0) {
+        /* Untrackable (table full here): close the record at once rather than report a block
+         * that is never freed. Its bytes still count as allocated. */
+        struct ring_sample fr = {.kind = RING_FREE, .tid = ev.tid, .time_ns = ev.time_ns,
+                                 .alloc_id = id};
+        push_event(ts, &fr, NULL);
+    }
 }
 
 static void record_free(uint64_t id)
@@ -419,6 +478,7 @@ EXPORT void *pvalloc(size_t size)
 void alloc_start(const struct prof_config *cfg)
 {
     resolve_real();
+    dl_iterate_phdr(find_self, NULL);
     mean_bytes = cfg->alloc_rate ? cfg->alloc_rate : 512 * 1024;
     max_depth = cfg->max_depth;
     addr_table = mmap(NULL, ADDR_SLOTS * sizeof(struct addr_slot), PROT_READ | PROT_WRITE,

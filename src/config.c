@@ -107,7 +107,8 @@ void config_from_env(struct prof_config *cfg)
         {"itimer", FMT_TIMER_ITIMER}, {NULL, 0}};
     parse_choice("PROF_TIMER", timers, &cfg->timer, "auto");
     static const struct name_value unwinders[] = {
-        {"dwarf", FMT_UNWIND_DWARF}, {"fp", FMT_UNWIND_FP}, {NULL, 0}};
+        {"dwarf", FMT_UNWIND_DWARF}, {"fp", FMT_UNWIND_FP}, {"libunwind", FMT_UNWIND_LIBUNWIND},
+        {NULL, 0}};
     parse_choice("PROF_UNWIND", unwinders, &cfg->unwinder, "dwarf");
     parse_uint("PROF_MAX_DEPTH", 1, PROF_MAX_DEPTH_LIMIT, &cfg->max_depth);
     parse_uint("PROF_FLUSH_MS", 10, 60000, &cfg->flush_ms);

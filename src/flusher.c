@@ -587,6 +587,13 @@ int flusher_start(const struct prof_config *cfg, const struct run_info *run, str
     return 0;
 }
 
+void flusher_wake(void)
+{
+    pthread_mutex_lock(&fl.lock);
+    pthread_cond_signal(&fl.wake);
+    pthread_mutex_unlock(&fl.lock);
+}
+
 int flusher_flush_now(int end_for_exec)
 {
     if (!fl.started)

@@ -4,6 +4,7 @@
  * and the fork handler. */
 #define _GNU_SOURCE
 #include "format.h"
+#include "cfi.h"
 #include "runtime.h"
 
 #include <dlfcn.h>
@@ -59,6 +60,7 @@ static void atfork_child(void)
         return;
     flusher_atfork_child();
     log_reset_after_fork();
+    cfi_reset_after_fork();
     atomic_store(&profiling_on, 0);
     if (!config.follow_fork) {
         tls_thread = NULL;

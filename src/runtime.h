@@ -147,9 +147,12 @@ PROF_INTERNAL int unwind_from_signal(void *ucontext, const struct thread_state *
                                      int max, unsigned *flags);
 PROF_INTERNAL void unwind_init(int unwinder);        /* ordinary context, once */
 PROF_INTERNAL void unwind_warm_up_thread(void);       /* ordinary context, per thread */
-PROF_INTERNAL void unwind_flush_caches(void);         /* after dlclose */
-/* Ordinary context: unwinds another thread's frozen stack from registers it saved (wall mode). */
-PROF_INTERNAL int unwind_from_context(ucontext_t *ctx, uint64_t *pcs, int max, unsigned *flags);
+/* After dlopen/dlclose (ordinary context): new unwind tables / flushed caches. */
+PROF_INTERNAL void unwind_modules_changed(void);
+/* [AS-SAFE] Unwinds from registers saved by unw_getcontext in a frame that is still live (wall
+ * mode: another thread's frozen stack; alloc mode: our own). ts gives the stack bounds. */
+PROF_INTERNAL int unwind_from_context(ucontext_t *ctx, const struct thread_state *ts,
+                                      uint64_t *pcs, int max, unsigned *flags);
 
 /* ---- sampler.c [AS-SAFE] ---- */
 /* Layout of one ring entry: this header, then nframes uint64_t addresses. `kind` is a FMT_KIND_*
@@ -251,6 +254,8 @@ PROF_INTERNAL void flusher_atfork_child(void);
 /* Writes a chunk now and waits until it is written (prof_flush; with end_for_exec, the chunk ends
  * the file with END reason exec). 0, -ESRCH or -EIO. */
 PROF_INTERNAL int flusher_flush_now(int end_for_exec);
+/* Asks the flusher to drain now (a ring is full). Ordinary context. */
+PROF_INTERNAL void flusher_wake(void);
 /* Final drain, END record, close. Safe to call once. */
 PROF_INTERNAL void flusher_stop(void);
 /* Used by the pthread_create wrapper to start our own thread without registering it. */

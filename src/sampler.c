@@ -45,40 +45,52 @@ void sampler_set_start(uint64_t mono_ns, unsigned max_depth, uint32_t timer_kind
     depth_limit = max_depth;
 }
 
+static void push(struct thread_state *ts, struct ring_sample *s, const uint64_t *pcs)
+{
+    if (ring_put(ts->ring, s, sizeof(*s), pcs, (size_t)s->nframes * sizeof(pcs[0])) == 0) {
+        count(&ts->ctr.samples, 1);
+        count(&ts->ctr.weight, s->weight);
+    } else {
+        count(&ts->ctr.dropped, 1);
+    }
+}
+
 static void take_sample(struct thread_state *ts, const siginfo_t *si, void *ucontext)
 {
+    /* Periods this thread waited for a CPU (wall.c), taken by whichever of our signals comes
+     * first: the wall sampler's own signal may have merged with a timer's. */
+    uint64_t runnable = atomic_exchange_explicit(&ts->runnable_periods, 0, memory_order_relaxed);
     uint64_t weight = 1;
-    uint32_t kind = timer_sample_kind;
     if (si && si->si_code == SI_QUEUE) {
-        /* From our wall sampler (wall.c): the periods this thread waited for a CPU. */
-        weight = atomic_exchange_explicit(&ts->runnable_periods, 0, memory_order_relaxed);
-        if (weight == 0)
-            return;
-        kind = FMT_KIND_WALL_RUNNABLE;
+        weight = 0; /* the wall sampler's signal: only the runnable periods */
     } else if (si && si->si_code == SI_TIMER && si->si_overrun > 0) {
         /* A CPU timer that expired several times before delivery stands for all its periods. */
         weight += (uint64_t)si->si_overrun;
         count(&ts->ctr.overruns, (uint64_t)si->si_overrun);
     }
+    if (weight == 0 && runnable == 0)
+        return;
     /* Sized by the configured depth (default 256 = 2 KiB): threads with small stacks exist. */
     uint64_t pcs[depth_limit];
     struct ring_sample s;
     memset(&s, 0, sizeof(s));
     s.time_ns = sampler_now_ns();
-    s.kind = kind;
     s.tid = (uint32_t)ts->tid;
-    s.weight = weight;
     int n = unwind_from_signal(ucontext, ts, pcs, (int)depth_limit, &s.flags);
     s.nframes = (uint32_t)n;
     if (s.flags & FMT_STACK_UNWIND_ERROR)
         count(&ts->ctr.unwind_failed, 1);
     if (s.flags & FMT_STACK_TRUNCATED)
         count(&ts->ctr.truncated, 1);
-    if (ring_put(ts->ring, &s, sizeof(s), pcs, (size_t)n * sizeof(pcs[0])) == 0) {
-        count(&ts->ctr.samples, 1);
-        count(&ts->ctr.weight, weight);
-    } else {
-        count(&ts->ctr.dropped, 1);
+    if (weight) {
+        s.kind = timer_sample_kind;
+        s.weight = weight;
+        push(ts, &s, pcs);
+    }
+    if (runnable) {
+        s.kind = FMT_KIND_WALL_RUNNABLE;
+        s.weight = runnable;
+        push(ts, &s, pcs);
     }
 }
 

@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* Stack unwinding back ends: libunwind (DWARF CFI) and a bounds-checked frame-pointer walk.
+/* Stack unwinding back ends, behind one function: the CFI-table walker (default, "dwarf"), a
+ * bounds-checked frame-pointer walk ("fp"), and libunwind ("libunwind", kept for comparison).
  *
- * [AS-SAFE] unwind_from_signal runs inside the SIGPROF handler: no allocation, no locks of our
- * own, bounded loops. libunwind is used with its per-thread cache, warmed up outside the handler;
- * on a cache miss it still calls dl_iterate_phdr (see docs/DESIGN.md, "Known limits"). */
+ * [AS-SAFE] unwind_from_signal and unwind_from_context run inside the SIGPROF handler (and in
+ * malloc wrappers and the wall thread): no allocation, no locks, bounded loops, and every stack
+ * read is checked against the thread's stack bounds so a corrupt frame ends the walk instead of
+ * faulting. The CFI walker only reads our own immutable tables (cfi.c) and the stack. libunwind
+ * is the exception: on a cache miss it calls dl_iterate_phdr and takes its own locks, so it can
+ * deadlock a host (docs/DESIGN.md); it is never the default. */
 #define _GNU_SOURCE /* REG_RIP and friends */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include "cfi.h"
 #include "format.h"
 #include "runtime.h"
 
@@ -18,14 +23,18 @@ static int unwind_mode = FMT_UNWIND_DWARF;
 void unwind_init(int unwinder)
 {
     unwind_mode = unwinder;
-    /* The global cache takes a lock and calls sigprocmask on every step; per-thread does not. */
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    if (unwinder == FMT_UNWIND_LIBUNWIND)
+        /* The global cache takes a lock and calls sigprocmask on every step; per-thread does not. */
+        unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    else
+        cfi_refresh();
 }
 
-/* Outside the handler: makes libunwind allocate its per-thread cache and look up the objects on
- * this thread's stack now, so that the handler's first unwinds are cache hits. */
+/* Outside the handler: libunwind allocates its per-thread cache on first use; do it now. */
 void unwind_warm_up_thread(void)
 {
+    if (unwind_mode != FMT_UNWIND_LIBUNWIND)
+        return;
     unw_context_t ctx;
     unw_cursor_t cur;
     if (unw_getcontext(&ctx) != 0 || unw_init_local(&cur, &ctx) != 0)
@@ -34,9 +43,16 @@ void unwind_warm_up_thread(void)
         ;
 }
 
-void unwind_flush_caches(void) { unw_flush_cache(unw_local_addr_space, 0, 0); }
+void unwind_modules_changed(void)
+{
+    if (unwind_mode == FMT_UNWIND_LIBUNWIND)
+        unw_flush_cache(unw_local_addr_space, 0, 0);
+    else
+        cfi_refresh();
+}
 
-/* Steps a cursor to the outermost frame or the depth limit, flagging a cut or an error. */
+/* ---- libunwind ---- */
+
 static int walk_cursor(unw_cursor_t *cur, uint64_t *pcs, int max, unsigned *flags)
 {
     int n = 0;
@@ -60,51 +76,165 @@ static int walk_cursor(unw_cursor_t *cur, uint64_t *pcs, int max, unsigned *flag
     return n;
 }
 
-static int unwind_dwarf(void *ucontext, uint64_t *pcs, int max, unsigned *flags)
+static int unwind_libunwind(ucontext_t *uc, int signal_frame, uint64_t *pcs, int max,
+                            unsigned *flags)
 {
     unw_cursor_t cur;
-    /* x86_64: unw_context_t is a ucontext_t. SIGNAL_FRAME: the first ip is exact, not a return
-     * address, so libunwind must not look it up at ip-1. */
-    if (unw_init_local2(&cur, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) != 0) {
+    /* SIGNAL_FRAME: the first ip is exact, not a return address (no ip-1 lookup). */
+    int r = signal_frame ? unw_init_local2(&cur, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME)
+                         : unw_init_local(&cur, (unw_context_t *)uc);
+    if (r != 0) {
         *flags |= FMT_STACK_UNWIND_ERROR;
-        const ucontext_t *uc = ucontext;
         pcs[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
         return 1;
     }
     return walk_cursor(&cur, pcs, max, flags);
 }
 
-int unwind_from_context(ucontext_t *ctx, uint64_t *pcs, int max, unsigned *flags)
+/* ---- CFI tables ---- */
+
+struct regs {
+    uint64_t pc, sp, fp;
+};
+
+/* A stack read, allowed only inside [lo, hi - 8]. */
+static inline int load(uint64_t addr, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-    unw_cursor_t cur;
-    *flags = 0;
-    /* Not a signal frame: the saved ip is inside the wrapper, a normal call site. */
-    if (unw_init_local(&cur, (unw_context_t *)ctx) != 0) {
-        *flags |= FMT_STACK_UNWIND_ERROR;
+    if (addr < lo || addr > hi - 8 || (addr & 7))
         return 0;
-    }
-    return walk_cursor(&cur, pcs, max, flags);
+    *out = *(const uint64_t *)(uintptr_t)addr;
+    return 1;
 }
+
+static const struct cfi_row *find_row(const struct cfi_snapshot *s, uint64_t pc)
+{
+    size_t lo = 0, hi = s->nmods;
+    while (lo < hi) { /* the module whose range contains pc */
+        size_t mid = (lo + hi) / 2;
+        if (pc < s->mods[mid].lo)
+            hi = mid;
+        else if (pc >= s->mods[mid].hi)
+            lo = mid + 1;
+        else {
+            const struct cfi_table *t = s->mods[mid].table;
+            size_t a = 0, b = t->nrows;
+            while (a < b) { /* the last row at or before pc */
+                size_t m = (a + b) / 2;
+                if (t->rows[m].pc <= pc)
+                    a = m + 1;
+                else
+                    b = m;
+            }
+            return a ? &t->rows[a - 1] : NULL;
+        }
+    }
+    return NULL;
+}
+
+/* One step of the walk: from the frame of r (r->pc exact when `exact`, else a return address)
+ * to its caller. Returns 1, or 0 when the walk ends (outermost frame or no way on). */
+static int cfi_step(const struct cfi_snapshot *s, struct regs *r, int exact, uint64_t lo,
+                    uint64_t hi, unsigned *flags)
+{
+    const struct cfi_row *row = s ? find_row(s, exact ? r->pc : r->pc - 1) : NULL;
+    uint64_t cfa, ra, fp = r->fp;
+    int kind = row ? row->cfa_kind : CFI_CFA_NONE;
+    switch (kind) {
+    case CFI_CFA_SP:
+    case CFI_CFA_FP:
+        cfa = (kind == CFI_CFA_SP ? r->sp : r->fp) + (uint64_t)(int64_t)row->cfa_off;
+        if (!load(cfa - 8, lo, hi, &ra))
+            goto broken;
+        if (row->fp_off && !load(cfa + (uint64_t)(int64_t)row->fp_off, lo, hi, &fp))
+            goto broken;
+        break;
+    case CFI_CFA_EXPR: /* PLT stub: nothing pushed but the return address */
+        cfa = r->sp + 8;
+        if (!load(r->sp, lo, hi, &ra))
+            goto broken;
+        break;
+    case CFI_CFA_SIGNAL: {
+        /* Inside __restore_rt: rsp points at the ucontext of the interrupted code. */
+        uint64_t uc = r->sp, rip, rsp, rbp;
+        const ucontext_t *u = (const ucontext_t *)(uintptr_t)uc;
+        uint64_t base = (uint64_t)(uintptr_t)&u->uc_mcontext.gregs[0];
+        if (!load(base + REG_RIP * 8, lo, hi, &rip) || !load(base + REG_RSP * 8, lo, hi, &rsp) ||
+            !load(base + REG_RBP * 8, lo, hi, &rbp))
+            goto broken;
+        /* The interrupted code may run on another stack (sigaltstack): stop if it is outside. */
+        if (rsp < lo || rsp >= hi)
+            return 0;
+        r->pc = rip;
+        r->sp = rsp;
+        r->fp = rbp;
+        return 1;
+    }
+    case CFI_CFA_END:
+        return 0;
+    case CFI_CFA_NONE:
+        /* No CFI (generated code, hand-written asm): try the frame pointer. */
+        if (r->fp < r->sp || !load(r->fp + 8, lo, hi, &ra) || !load(r->fp, lo, hi, &fp))
+            goto broken;
+        cfa = r->fp + 16;
+        break;
+    default:
+        goto broken;
+    }
+    if (ra == 0)
+        return 0; /* outermost frame (_start, clone) */
+    if (cfa <= r->sp) /* the stack must grow toward the caller: no loops */
+        goto broken;
+    r->pc = ra;
+    r->sp = cfa;
+    r->fp = fp;
+    return 1;
+broken:
+    *flags |= FMT_STACK_UNWIND_ERROR;
+    return 0;
+}
+
+static int unwind_cfi(const ucontext_t *uc, const struct thread_state *ts, int signal_frame,
+                      uint64_t *pcs, int max, unsigned *flags)
+{
+    /* acquire: pairs with the release store in cfi_refresh; the tables are complete. */
+    const struct cfi_snapshot *s = atomic_load_explicit(&cfi_current, memory_order_acquire);
+    struct regs r = {(uint64_t)uc->uc_mcontext.gregs[REG_RIP],
+                     (uint64_t)uc->uc_mcontext.gregs[REG_RSP],
+                     (uint64_t)uc->uc_mcontext.gregs[REG_RBP]};
+    uint64_t lo = r.sp, hi = ts ? ts->stack_hi : 0;
+    int n = 0;
+    pcs[n++] = r.pc;
+    if (hi <= lo) { /* stack bounds unknown, or on another stack: only the leaf is safe */
+        *flags |= FMT_STACK_UNWIND_ERROR;
+        return n;
+    }
+    int exact = signal_frame;
+    while (cfi_step(s, &r, exact, lo, hi, flags)) {
+        if (n == max) {
+            *flags |= FMT_STACK_TRUNCATED;
+            break;
+        }
+        pcs[n++] = r.pc;
+        exact = 0;
+    }
+    return n;
+}
+
+/* ---- frame pointers ---- */
 
 /* Walks saved rbp links. Each frame must lie inside the thread's stack, above the previous one and
  * aligned, so a bad link ends the walk instead of faulting. */
-static int unwind_fp(void *ucontext, const struct thread_state *ts, uint64_t *pcs, int max,
+static int unwind_fp(const ucontext_t *uc, const struct thread_state *ts, uint64_t *pcs, int max,
                      unsigned *flags)
 {
-    const ucontext_t *uc = ucontext;
-    uintptr_t fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
-    uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-    uintptr_t lo = ts->stack_lo ? ts->stack_lo : sp, hi = ts->stack_hi;
+    uint64_t fp = (uint64_t)uc->uc_mcontext.gregs[REG_RBP];
+    uint64_t sp = (uint64_t)uc->uc_mcontext.gregs[REG_RSP];
+    uint64_t hi = ts ? ts->stack_hi : 0;
     int n = 0;
     pcs[n++] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-    if (lo > sp)
-        lo = sp;
     while (n < max) {
-        if (fp < lo || fp < sp || (fp & 7) || hi == 0 || fp + 16 > hi)
-            return n;
-        const uintptr_t *frame = (const uintptr_t *)fp;
-        uintptr_t next = frame[0], ret = frame[1];
-        if (ret == 0)
+        uint64_t next, ret;
+        if (fp < sp || !load(fp + 8, sp, hi, &ret) || !load(fp, sp, hi, &next) || ret == 0)
             return n;
         pcs[n++] = ret;
         if (next <= fp)
@@ -119,7 +249,20 @@ int unwind_from_signal(void *ucontext, const struct thread_state *ts, uint64_t *
                        unsigned *flags)
 {
     *flags = 0;
-    if (unwind_mode == FMT_UNWIND_FP)
-        return unwind_fp(ucontext, ts, pcs, max, flags);
-    return unwind_dwarf(ucontext, pcs, max, flags);
+    switch (unwind_mode) {
+    case FMT_UNWIND_FP: return unwind_fp(ucontext, ts, pcs, max, flags);
+    case FMT_UNWIND_LIBUNWIND: return unwind_libunwind(ucontext, 1, pcs, max, flags);
+    default: return unwind_cfi(ucontext, ts, 1, pcs, max, flags);
+    }
+}
+
+int unwind_from_context(ucontext_t *ctx, const struct thread_state *ts, uint64_t *pcs, int max,
+                        unsigned *flags)
+{
+    *flags = 0;
+    switch (unwind_mode) {
+    case FMT_UNWIND_FP: return unwind_fp(ctx, ts, pcs, max, flags);
+    case FMT_UNWIND_LIBUNWIND: return unwind_libunwind(ctx, 0, pcs, max, flags);
+    default: return unwind_cfi(ctx, ts, 0, pcs, max, flags);
+    }
 }

@@ -122,7 +122,11 @@ static int unwind_blocked(struct thread_state *ts, uint32_t seq, struct wall_vie
     if (ok) {
         ucontext_t ctx = ts->block_ctx;
         unsigned flags = 0;
-        int n = unwind_from_context(&ctx, v->frames, (int)wl.max_depth, &flags);
+        int n = unwind_from_context(&ctx, ts, v->frames, (int)wl.max_depth, &flags);
+        /* Frame 0 is where unw_getcontext returns to in the wrapper; one byte back is inside
+         * the call, an exact address as the format wants for frame 0. */
+        if (n > 0)
+            v->frames[0] -= 1;
         v->nframes = (uint32_t)n;
         v->flags = flags;
         v->episode_seq = seq;
@@ -131,12 +135,12 @@ static int unwind_blocked(struct thread_state *ts, uint32_t seq, struct wall_vie
     return ok ? 0 : -1;
 }
 
-static void push_sample(struct thread_state *ts, const uint64_t *frames, uint32_t nframes,
-                        uint32_t flags, uint64_t weight, uint64_t now)
+static void push_sample(struct thread_state *ts, uint32_t kind, const uint64_t *frames,
+                        uint32_t nframes, uint32_t flags, uint64_t weight, uint64_t now)
 {
     struct ring_sample s;
     memset(&s, 0, sizeof(s));
-    s.kind = FMT_KIND_WALL_OFF;
+    s.kind = kind;
     s.tid = (uint32_t)ts->tid;
     s.nframes = nframes;
     s.flags = flags;
@@ -191,7 +195,10 @@ static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, ui
     uint64_t start, total;
     if (read_block_state(ts, &seq, &start, &total) != 0)
         return; /* extremely busy with short calls; the next tick accounts for it */
-    uint64_t cpu = thread_cpu_ns(ts->tid);
+    /* Blocked in the same call since the previous tick: it cannot have used CPU, so save the
+     * clock read (a system call) for the many idle threads of big programs. */
+    int same_call = (seq & 1) && seq == v->inprog_seq && v->tid == ts->tid && v->last_ns;
+    uint64_t cpu = same_call ? v->last_cpu_ns : thread_cpu_ns(ts->tid);
     if (v->tid != ts->tid || v->last_ns == 0) { /* first tick of this thread (or slot reused) */
         uint64_t *frames = v->frames;
         *v = (struct wall_view){.tid = ts->tid, .last_ns = now, .frames = frames,
@@ -235,17 +242,17 @@ static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, ui
         if (ended_seq && v->episode_seq == ended_seq) {
             uint64_t w = take_periods(&v->carry_ns, finished, period);
             if (w)
-                push_sample(ts, v->frames, v->nframes, v->flags, w, rel_now);
+                push_sample(ts, FMT_KIND_WALL_OFF, v->frames, v->nframes, v->flags, w, rel_now);
         } else {
             uint64_t w = take_periods(&v->blank_carry_ns, finished, period);
             if (w)
-                push_sample(ts, NULL, 0, 0, w, rel_now);
+                push_sample(ts, FMT_KIND_WALL_OFF, NULL, 0, 0, w, rel_now);
         }
     }
     if (current && (v->episode_seq == seq || unwind_blocked(ts, seq, v) == 0)) {
         uint64_t w = take_periods(&v->carry_ns, current, period);
         if (w)
-            push_sample(ts, v->frames, v->nframes, v->flags, w, rel_now);
+            push_sample(ts, FMT_KIND_WALL_OFF, v->frames, v->nframes, v->flags, w, rel_now);
     }
 
     /* The rest of the interval, neither running nor in a wrapped call, was spent waiting for a
@@ -255,17 +262,28 @@ static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, ui
     uint64_t rest = dt > accounted ? dt - accounted : 0;
     if (rest < period / 2 && v->run_carry_ns + rest < period)
         return;
-    char state = (seq & 1) ? 'S' : thread_state_letter(ts->tid);
+    if (seq & 1) {
+        /* It is blocked in a wrapped call now, so the rest came before the call began: time it
+         * was runnable (or in an unwrapped call), with no stack we could take without a signal,
+         * which a blocked thread must not get. */
+        uint64_t w = take_periods(&v->run_carry_ns, rest, period);
+        if (w)
+            push_sample(ts, FMT_KIND_WALL_RUNNABLE, NULL, 0, 0, w, rel_now);
+        return;
+    }
+    char state = thread_state_letter(ts->tid);
     if (state == 'S' || state == 'D') {
         uint64_t w = take_periods(&v->blank_carry_ns, rest, period);
         if (w)
-            push_sample(ts, NULL, 0, 0, w, rel_now);
+            push_sample(ts, FMT_KIND_WALL_OFF, NULL, 0, 0, w, rel_now);
     } else if (state == 'R') {
         uint64_t periods = take_periods(&v->run_carry_ns, rest, period);
         /* One signal for any number of periods: the handler takes them all. The thread is
          * runnable, so the signal is handled as soon as it runs, before it can block again. */
-        if (periods && atomic_fetch_add(&ts->runnable_periods, periods) == 0) {
-            /* Queued with our marker (SI_QUEUE), so the handler can tell it from a host's. */
+        if (periods) {
+            atomic_fetch_add(&ts->runnable_periods, periods);
+            /* Queued with our marker (SI_QUEUE), so the handler can tell it from a host's. It
+             * may merge with a pending timer signal: any of our signals takes the periods. */
             siginfo_t si;
             memset(&si, 0, sizeof(si));
             si.si_signo = SIGPROF;
