@@ -22,6 +22,7 @@
 enum { DW_RBP = 6, DW_RSP = 7, DW_RA = 16 };
 
 _Atomic(const struct cfi_snapshot *) cfi_current;
+_Atomic int cfi_readers;
 
 static pthread_mutex_t cfi_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -536,14 +537,16 @@ static int mod_cmp(const void *a, const void *b)
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* Retired snapshots, freed once no handler can still be reading them. */
-#define RETIRED_MAX 64
-static struct {
+/* Retired snapshots, freed once no reader can still be using them: when the reader count was
+ * seen at zero after they were retired (a reader that starts later loads the new snapshot), or,
+ * if readers never pause, after a grace period far longer than any unwind takes. */
+struct retired_snap {
     const struct cfi_snapshot *snap;
     uint64_t at_ns;
-} retired[RETIRED_MAX];
-static size_t nretired;
-#define GRACE_NS 2000000000ull /* a handler runs for microseconds; 2 s is generous */
+};
+static struct retired_snap *retired;
+static size_t nretired, capretired;
+#define GRACE_NS 2000000000ull
 
 static uint64_t mono_ns(void)
 {
@@ -565,15 +568,25 @@ static void free_snapshot(const struct cfi_snapshot *s)
     free((void *)s);
 }
 
-/* Frees retired snapshots past their grace period (all of them, oldest first, if `force`). */
-static void collect_retired(int force)
+/* Frees the retired snapshots no reader can hold, oldest first (the table ownership rule needs
+ * that order). */
+static void collect_retired(void)
 {
+    /* seq_cst: the swap of cfi_current happened before this load; pairs with unwind.c. */
+    int quiet = atomic_load(&cfi_readers) == 0;
     uint64_t now = mono_ns();
     size_t i = 0;
-    while (i < nretired && (force || now - retired[i].at_ns > GRACE_NS))
+    while (i < nretired && (quiet || now - retired[i].at_ns > GRACE_NS))
         free_snapshot(retired[i++].snap);
     memmove(retired, retired + i, (nretired - i) * sizeof(retired[0]));
     nretired -= i;
+}
+
+void cfi_collect(void)
+{
+    pthread_mutex_lock(&cfi_lock);
+    collect_retired();
+    pthread_mutex_unlock(&cfi_lock);
 }
 
 int cfi_refresh(void)
@@ -603,16 +616,25 @@ int cfi_refresh(void)
     /* release: pairs with the acquire load in unwind.c; the tables are complete before use. */
     atomic_store_explicit(&cfi_current, s, memory_order_release);
     if (prev) {
-        if (nretired == RETIRED_MAX)
-            collect_retired(1); /* a storm of changes: older snapshots cannot still be in use */
-        retired[nretired].snap = prev;
-        retired[nretired].at_ns = mono_ns();
-        nretired++;
+        if (nretired == capretired) {
+            size_t cap = capretired ? capretired * 2 : 16;
+            struct retired_snap *r = realloc(retired, cap * sizeof(*r));
+            if (r) {
+                retired = r;
+                capretired = cap;
+            }
+        }
+        if (nretired < capretired) /* else (no memory) the old snapshot is leaked, never freed early */
+            retired[nretired++] = (struct retired_snap){prev, mono_ns()};
     }
-    collect_retired(0);
+    collect_retired();
     pthread_mutex_unlock(&cfi_lock);
     return 0;
 }
 
 /* fork child: the lock may have been held by a thread that does not exist in the child. */
-void cfi_reset_after_fork(void) { pthread_mutex_init(&cfi_lock, NULL); }
+void cfi_reset_after_fork(void)
+{
+    pthread_mutex_init(&cfi_lock, NULL);
+    atomic_store(&cfi_readers, 0); /* readers of other threads do not exist in the child */
+}

@@ -47,10 +47,15 @@ struct cfi_snapshot {
 };
 
 extern _Atomic(const struct cfi_snapshot *) cfi_current;
+/* Readers in progress (unwind.c increments before loading cfi_current, decrements when done):
+ * a retired snapshot is freed once this was seen at zero after its retirement. */
+extern _Atomic int cfi_readers;
 
 /* Rebuilds the snapshot from the loaded objects (tables of unchanged objects are reused).
  * Ordinary context: calls dl_iterate_phdr and malloc. 0 or -1. */
 int cfi_refresh(void);
 void cfi_reset_after_fork(void);
+/* Frees retired snapshots that no reader can hold any more (the flusher calls it). */
+void cfi_collect(void);
 
 #endif

@@ -3,6 +3,7 @@
  * names, and appends one chunk per flush interval (and a last one, with END, at exit). */
 #define _GNU_SOURCE
 #include "format.h"
+#include "cfi.h"
 #include "runtime.h"
 
 #include <errno.h>
@@ -337,6 +338,7 @@ static void fold_counters(struct thread_counters *sum, const struct thread_count
 static void drain_all(uint64_t now_ns, int refresh_names)
 {
     modules_scan(&fl.defs, now_ns);
+    cfi_collect();
     size_t n = threads_slot_count();
     for (size_t i = 0; i < n; i++) {
         struct thread_state *ts = threads_slot(i);

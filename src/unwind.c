@@ -196,7 +196,10 @@ broken:
 static int unwind_cfi(const ucontext_t *uc, const struct thread_state *ts, int signal_frame,
                       uint64_t *pcs, int max, unsigned *flags)
 {
-    /* acquire: pairs with the release store in cfi_refresh; the tables are complete. */
+    /* seq_cst increment before the load: a refresher that then sees cfi_readers == 0 knows we
+     * hold the new snapshot, not one it retired (cfi.c collect_retired). The load is acquire
+     * for the tables' contents, paired with the release store in cfi_refresh. */
+    atomic_fetch_add(&cfi_readers, 1);
     const struct cfi_snapshot *s = atomic_load_explicit(&cfi_current, memory_order_acquire);
     struct regs r = {(uint64_t)uc->uc_mcontext.gregs[REG_RIP],
                      (uint64_t)uc->uc_mcontext.gregs[REG_RSP],
@@ -206,17 +209,18 @@ static int unwind_cfi(const ucontext_t *uc, const struct thread_state *ts, int s
     pcs[n++] = r.pc;
     if (hi <= lo) { /* stack bounds unknown, or on another stack: only the leaf is safe */
         *flags |= FMT_STACK_UNWIND_ERROR;
-        return n;
-    }
-    int exact = signal_frame;
-    while (cfi_step(s, &r, exact, lo, hi, flags)) {
-        if (n == max) {
-            *flags |= FMT_STACK_TRUNCATED;
-            break;
+    } else {
+        int exact = signal_frame;
+        while (cfi_step(s, &r, exact, lo, hi, flags)) {
+            if (n == max) {
+                *flags |= FMT_STACK_TRUNCATED;
+                break;
+            }
+            pcs[n++] = r.pc;
+            exact = 0;
         }
-        pcs[n++] = r.pc;
-        exact = 0;
     }
+    atomic_fetch_sub(&cfi_readers, 1); /* release: our reads of the snapshot are done */
     return n;
 }
 
