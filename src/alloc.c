@@ -279,6 +279,7 @@ static __attribute__((noinline)) void record_alloc(void *p, size_t size)
         .size = size,
         .alloc_id = id,
     };
+    sampler_tag_region(ts, &ev);
     /* The block is tracked only once its record is in the ring, so a free can never refer to a
      * record that was dropped. No other thread can free it meanwhile: malloc has not returned. */
     if (push_event(ts, &ev, frames + skip) == 0 && table_insert((uintptr_t)p, id) != 0) {

@@ -49,6 +49,8 @@ static struct {
     struct fmt_buf payload; /* assembled chunk payload */
     /* Allocation mode */
     struct fmt_buf alloc_tuples, free_tuples;
+    struct fmt_buf call_tuples; /* REGION_CALLS of the pending chunk */
+    uint64_t ncalls;
     uint64_t nalloc, nfree;
     uint64_t prev_alloc_ns, prev_free_ns;
     struct heaptab *heap;
@@ -238,8 +240,21 @@ static void add_sample(const struct ring_sample *s, const uint64_t *pcs)
     fmt_put_varint(&fl.tuples, s->weight);
     fmt_put_varint(&fl.tuples, s->kind);
     fmt_put_varint(&fl.tuples, s->region);
+    fmt_put_varint(&fl.tuples, s->region_call);
     fl.prev_time_ns = s->time_ns;
     fl.ntuples++;
+}
+
+/* A region call that samples fell in: kept so reports can select the slow calls' samples. */
+static void add_region_call(const struct ring_sample *s)
+{
+    fmt_put_varint(&fl.call_tuples, s->tid);
+    fmt_put_varint(&fl.call_tuples, s->region_call);
+    fmt_put_varint(&fl.call_tuples, s->region);
+    fmt_put_varint(&fl.call_tuples, s->time_ns);
+    fmt_put_varint(&fl.call_tuples, s->size);
+    fmt_put_varint(&fl.call_tuples, s->parent_call);
+    fl.ncalls++;
 }
 
 static void put_free_tuple(uint64_t alloc_id, uint64_t time_ns)
@@ -312,11 +327,13 @@ static void drain_ring(struct thread_state *ts, uint64_t now_ns)
         memcpy(&s, fl.entry, sizeof(s));
         if (sizeof(s) + (size_t)s.nframes * 8 != len)
             continue;
-        if (s.kind != RING_FREE && name_slot(s.tid)->tid != s.tid)
+        if (s.kind < RING_ALLOC && name_slot(s.tid)->tid != s.tid)
             first_sight(s.tid, ts, now_ns);
         const uint64_t *pcs = (const uint64_t *)(fl.entry + sizeof(s));
         if (s.kind == RING_ALLOC)
             add_alloc(&s, pcs);
+        else if (s.kind == RING_REGION_CALL)
+            add_region_call(&s);
         else if (s.kind == RING_FREE)
             add_free(s.alloc_id, s.time_ns);
         else
@@ -355,6 +372,7 @@ static void drain_all(uint64_t now_ns, int refresh_names)
             if (ts->name_known)
                 note_thread_name((uint32_t)ts->tid, ts->name, now_ns);
             fold_counters(&fl.exited, &ts->ctr);
+            regionagg_fold_thread(ts);
             threads_release(ts);
         }
     }
@@ -478,7 +496,8 @@ static void write_chunk(uint64_t now_ns, int final)
 {
     /* A fork child creates its file only once it has something to say: a child that execs or
      * exits at once leaves no empty file (definitions gathered so far wait for the first chunk). */
-    if (!fl.w && fl.lazy_path[0] && fl.ntuples == 0 && fl.nalloc == 0 && fl.nfree == 0)
+    if (!fl.w && fl.lazy_path[0] && fl.ntuples == 0 && fl.nalloc == 0 && fl.nfree == 0 &&
+        fl.ncalls == 0)
         return;
     log_drain(emit_warning, NULL);
     struct fmt_buf *p = &fl.payload;
@@ -487,9 +506,13 @@ static void write_chunk(uint64_t now_ns, int final)
         emit_header(p);
         fl.header_written = 1;
     }
+    regionagg_emit_defs(&fl.defs);
     fmt_put_bytes(p, fl.defs.data, fl.defs.len);
     if (fl.ntuples > 0)
         put_batch(p, FMT_REC_SAMPLES, FMT_SAMPLE_FIELDS, fl.ntuples, &fl.tuples);
+    if (fl.ncalls)
+        put_batch(p, FMT_REC_REGION_CALLS, FMT_REGION_CALL_FIELDS, fl.ncalls, &fl.call_tuples);
+    regionagg_emit_stats(p);
     if (fl.cfg.modes & FMT_MODE_ALLOC)
         emit_alloc_records(p, now_ns);
     emit_counters(p, now_ns);
@@ -509,7 +532,9 @@ static void write_chunk(uint64_t now_ns, int final)
         writer_chunk(fl.w, p->data, p->len);
     fmt_buf_reset(&fl.defs);
     fmt_buf_reset(&fl.tuples);
+    fmt_buf_reset(&fl.call_tuples);
     fl.ntuples = 0;
+    fl.ncalls = 0;
     fl.prev_time_ns = 0;
     fl.last_chunk_ns = now_ns;
 }
@@ -571,6 +596,7 @@ int flusher_start(const struct prof_config *cfg, const struct run_info *run, str
     fmt_buf_init(&fl.payload);
     fmt_buf_init(&fl.alloc_tuples);
     fmt_buf_init(&fl.free_tuples);
+    fmt_buf_init(&fl.call_tuples);
     fl.heap = heaptab_new();
     if (!fl.heap)
         return -ENOMEM;
@@ -635,7 +661,9 @@ void flusher_atfork_child(void)
     fmt_buf_init(&fl.payload);
     fmt_buf_init(&fl.alloc_tuples);
     fmt_buf_init(&fl.free_tuples);
-    fl.ntuples = fl.nalloc = fl.nfree = 0;
+    fmt_buf_init(&fl.call_tuples);
+    fl.ntuples = fl.nalloc = fl.nfree = fl.ncalls = 0;
+    regionagg_reset_after_fork();
     fl.prev_time_ns = fl.prev_alloc_ns = fl.prev_free_ns = 0;
     fl.early_frees = NULL;
     fl.nearly = fl.capearly = 0;

@@ -43,6 +43,7 @@ enum fmt_record_type {
     FMT_REC_ALERT = 20,
     FMT_REC_REGION_DEF = 21,
     FMT_REC_REGION_STATS = 22,
+    FMT_REC_REGION_CALLS = 23,
 };
 
 /* HEADER.modes bits */
@@ -58,9 +59,10 @@ enum { FMT_KIND_CPU = 0, FMT_KIND_WALL_ON = 1, FMT_KIND_WALL_OFF = 2, FMT_KIND_W
 /* END.reason */
 enum { FMT_END_EXIT = 0, FMT_END_API = 1, FMT_END_EXEC = 2 };
 /* Fields per sample tuple written by this version (readers accept more and skip the extra). */
-#define FMT_SAMPLE_FIELDS 6
+#define FMT_SAMPLE_FIELDS 7
 #define FMT_ALLOC_FIELDS 7
 #define FMT_FREE_FIELDS 2
+#define FMT_REGION_CALL_FIELDS 6
 
 /* COUNTERS keys (values are cumulative since start; the last record wins) */
 enum fmt_counter {

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <ucontext.h>
 
+#include "regions.h"
+
 #define PROF_INTERNAL __attribute__((visibility("hidden")))
 #define PROF_TLS __thread __attribute__((tls_model("initial-exec")))
 
@@ -101,6 +103,8 @@ struct thread_state {
      * sampler, which then signals the thread once; its handler takes them all in one sample at
      * the place where the thread resumes. */
     _Atomic uint64_t runnable_periods;
+
+    struct thread_regions regions; /* open regions and their statistics (regions.c) */
 };
 
 extern PROF_TLS struct thread_state *tls_thread; /* NULL when the thread is not profiled */
@@ -157,7 +161,7 @@ PROF_INTERNAL int unwind_from_context(ucontext_t *ctx, const struct thread_state
 /* ---- sampler.c [AS-SAFE] ---- */
 /* Layout of one ring entry: this header, then nframes uint64_t addresses. `kind` is a FMT_KIND_*
  * for samples, or one of the RING_* kinds below for allocation events. */
-enum { RING_ALLOC = 16, RING_FREE = 17 };
+enum { RING_ALLOC = 16, RING_FREE = 17, RING_REGION_CALL = 18 };
 struct ring_sample {
     uint32_t kind;
     uint32_t nframes;
@@ -165,9 +169,11 @@ struct ring_sample {
     uint32_t flags;    /* FMT_STACK_* */
     uint64_t weight;   /* periods; for RING_ALLOC the unbiased bytes the block stands for */
     uint64_t time_ns;  /* since runtime start */
-    uint64_t region;
-    uint64_t size;     /* RING_ALLOC: bytes requested */
-    uint64_t alloc_id; /* RING_ALLOC, RING_FREE */
+    uint64_t region;      /* innermost open region node (REGION_CALL: the call's node) */
+    uint64_t region_call; /* id of that region call */
+    uint64_t size;        /* RING_ALLOC: bytes requested; RING_REGION_CALL: duration in ns */
+    uint64_t alloc_id;    /* RING_ALLOC, RING_FREE */
+    uint64_t parent_call; /* RING_REGION_CALL: the enclosing region call, 0 = none */
 };
 
 /* Installs the SIGPROF handler. A handler the host installed before us is kept and chained: every
@@ -183,6 +189,9 @@ extern _Atomic int sampler_host_itimer;
  * libprof's interposers are not linked, as in unit tests). */
 PROF_INTERNAL int signals_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old); /* the host armed ITIMER_PROF: SI_KERNEL SIGPROFs are its */
 PROF_INTERNAL uint64_t sampler_now_ns(void); /* [AS-SAFE] monotonic ns since start */
+PROF_INTERNAL uint64_t sampler_start_ns(void); /* CLOCK_MONOTONIC at the start of the run */
+/* [AS-SAFE] Tags a sample with the thread's innermost region and marks its open calls sampled. */
+PROF_INTERNAL void sampler_tag_region(struct thread_state *ts, struct ring_sample *s);
 /* timer_kind: FMT_KIND_* given to timer samples (WALL_ON when only wall mode is on). */
 PROF_INTERNAL void sampler_set_start(uint64_t mono_ns, unsigned max_depth, uint32_t timer_kind);
 extern _Atomic uint64_t sampler_no_thread; /* signals on threads without state */
@@ -199,6 +208,7 @@ PROF_INTERNAL void blocking_resolve(void); /* looks up the real functions, const
 PROF_INTERNAL void alloc_start(const struct prof_config *cfg); /* constructor, alloc mode */
 PROF_INTERNAL void alloc_stop(void);
 PROF_INTERNAL uint64_t alloc_events_lost(void);
+PROF_INTERNAL uint64_t regions_lost_count(void);
 
 /* ---- heaptab.c : live sampled heap, per block and per stack (flusher context) ---- */
 struct heaptab;
@@ -213,6 +223,16 @@ PROF_INTERNAL void heaptab_each_stack(const struct heaptab *h,
                                       void (*fn)(uint64_t stack_id, uint64_t bytes,
                                                  double objects, void *arg),
                                       void *arg);
+
+/* ---- regionagg.c : region definitions and statistics (flusher context) ---- */
+struct fmt_buf;
+PROF_INTERNAL void regionagg_fold_thread(struct thread_state *ts); /* before its slot is reused */
+PROF_INTERNAL void regionagg_emit_defs(struct fmt_buf *defs);
+PROF_INTERNAL void regionagg_emit_stats(struct fmt_buf *out);
+/* Latency percentile (p in 0..1) in ns of the regions named `name` over the current interval,
+ * -1 if none ran; valid until regionagg_emit_stats. */
+PROF_INTERNAL int64_t regionagg_interval_percentile(const char *name, double p);
+PROF_INTERNAL void regionagg_reset_after_fork(void);
 
 /* ---- modules.c : loaded ELF objects (flusher context) ---- */
 struct fmt_buf;

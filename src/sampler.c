@@ -38,6 +38,23 @@ uint64_t sampler_now_ns(void)
     return now > start_mono_ns ? now - start_mono_ns : 0;
 }
 
+uint64_t sampler_start_ns(void) { return start_mono_ns; }
+
+void sampler_tag_region(struct thread_state *ts, struct ring_sample *s)
+{
+    struct thread_regions *tr = &ts->regions;
+    int depth = tr->depth;
+    if (depth > REGION_MAX_DEPTH)
+        depth = REGION_MAX_DEPTH;
+    if (depth <= 0)
+        return;
+    atomic_signal_fence(memory_order_acquire); /* partner: the fences in regions.c */
+    s->region = tr->entries[depth - 1].node;
+    s->region_call = tr->entries[depth - 1].call_id;
+    for (int i = 0; i < depth; i++)
+        tr->entries[i].sampled = 1;
+}
+
 void sampler_set_start(uint64_t mono_ns, unsigned max_depth, uint32_t timer_kind)
 {
     start_mono_ns = mono_ns;
@@ -76,6 +93,7 @@ static void take_sample(struct thread_state *ts, const siginfo_t *si, void *ucon
     memset(&s, 0, sizeof(s));
     s.time_ns = sampler_now_ns();
     s.tid = (uint32_t)ts->tid;
+    sampler_tag_region(ts, &s);
     int n = unwind_from_signal(ucontext, ts, pcs, (int)depth_limit, &s.flags);
     s.nframes = (uint32_t)n;
     if (s.flags & FMT_STACK_UNWIND_ERROR)

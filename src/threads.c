@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -94,6 +95,8 @@ struct thread_state *threads_register_self(void)
     atomic_store(&ts->stack_reader, 0);
     atomic_store(&ts->runnable_periods, 0);
     atomic_store(&ts->blocked_total_ns, 0);
+    ts->regions.depth = 0;
+    memset(ts->regions.cache, 0, sizeof(ts->regions.cache)); /* stats pages: see flusher.c */
     ts->busy = 0;
     ts->name_known = 0;
     ts->name[0] = 0;
@@ -186,6 +189,9 @@ void threads_reset_after_fork(void)
         return;
     ring_reset(self->ring);
     memset(&self->ctr, 0, sizeof(self->ctr));
+    /* The parent's region counts are the parent's: the child starts from zero. */
+    for (size_t page = 0; page < REGION_MAX_PAGES; page++)
+        free(atomic_exchange(&self->regions.pages[page], NULL));
     self->tid = (pid_t)syscall(SYS_gettid);
     self->name_known = 0;
     atomic_store(&registered_total, 1);
