@@ -57,6 +57,7 @@ static struct {
     uint64_t *early_frees;  /* frees drained before their allocation (another thread's ring) */
     size_t nearly, capearly;
     uint64_t alloc_samples, frees_unmatched;
+    uint64_t wall_on, wall_off; /* cumulative weights, for the timeline's off-CPU share */
     uint8_t *entry;         /* one ring entry */
     size_t entry_cap;
     int header_written;
@@ -234,6 +235,10 @@ static void add_sample(const struct ring_sample *s, const uint64_t *pcs)
     uint64_t id = intern_stack(s, pcs);
     if (id == 0)
         return;
+    if (s->kind == FMT_KIND_WALL_OFF)
+        fl.wall_off += s->weight;
+    else
+        fl.wall_on += s->weight;
     fmt_put_varint(&fl.tuples, s->tid);
     fmt_put_varint(&fl.tuples, id);
     fmt_put_svarint(&fl.tuples, (int64_t)(s->time_ns - fl.prev_time_ns));
@@ -387,7 +392,7 @@ static void put_counter(struct fmt_buf *b, uint64_t key, uint64_t value, uint64_
 
 static uint64_t ts_ns(struct timeval tv) { return (uint64_t)tv.tv_sec * 1000000000u + (uint64_t)tv.tv_usec * 1000u; }
 
-static void emit_counters(struct fmt_buf *out, uint64_t now_ns)
+static void emit_counters(struct fmt_buf *out, uint64_t now_ns, struct metrics_input *mi)
 {
     struct thread_counters sum;
     memset(&sum, 0, sizeof(sum));
@@ -413,6 +418,13 @@ static void emit_counters(struct fmt_buf *out, uint64_t now_ns)
     fmt_buf_init(&pairs);
     fmt_buf_init(&b);
     uint64_t np = 0;
+    *mi = (struct metrics_input){.user_ns = user, .sys_ns = sys,
+                                 .samples = atomic_load(&sum.samples),
+                                 .dropped = atomic_load(&sum.dropped),
+                                 .wall_on = fl.wall_on, .wall_off = fl.wall_off,
+                                 .live_heap = heaptab_live_bytes(fl.heap),
+                                 .alloc_mode = (fl.cfg.modes & FMT_MODE_ALLOC) != 0,
+                                 .wall_mode = (fl.cfg.modes & FMT_MODE_WALL) != 0};
     put_counter(&pairs, FMT_CTR_SAMPLES, atomic_load(&sum.samples), &np);
     put_counter(&pairs, FMT_CTR_DROPPED, atomic_load(&sum.dropped), &np);
     put_counter(&pairs, FMT_CTR_UNWIND_FAILED, atomic_load(&sum.unwind_failed), &np);
@@ -512,10 +524,12 @@ static void write_chunk(uint64_t now_ns, int final)
         put_batch(p, FMT_REC_SAMPLES, FMT_SAMPLE_FIELDS, fl.ntuples, &fl.tuples);
     if (fl.ncalls)
         put_batch(p, FMT_REC_REGION_CALLS, FMT_REGION_CALL_FIELDS, fl.ncalls, &fl.call_tuples);
-    regionagg_emit_stats(p);
     if (fl.cfg.modes & FMT_MODE_ALLOC)
         emit_alloc_records(p, now_ns);
-    emit_counters(p, now_ns);
+    struct metrics_input mi;
+    emit_counters(p, now_ns, &mi);
+    metrics_emit(p, now_ns, &mi); /* before the region stats: alerts read this interval's */
+    regionagg_emit_stats(p);
     if (final) {
         struct fmt_buf b;
         fmt_buf_init(&b);
@@ -663,7 +677,9 @@ void flusher_atfork_child(void)
     fmt_buf_init(&fl.free_tuples);
     fmt_buf_init(&fl.call_tuples);
     fl.ntuples = fl.nalloc = fl.nfree = fl.ncalls = 0;
+    fl.wall_on = fl.wall_off = 0;
     regionagg_reset_after_fork();
+    metrics_reset_after_fork();
     fl.prev_time_ns = fl.prev_alloc_ns = fl.prev_free_ns = 0;
     fl.early_frees = NULL;
     fl.nearly = fl.capearly = 0;

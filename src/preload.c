@@ -122,6 +122,7 @@ __attribute__((constructor)) static void prof_init(void)
         return;
     }
     blocking_resolve();
+    metrics_init();
     struct writer *w = writer_open(path);
     if (!w)
         return;

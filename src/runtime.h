@@ -234,6 +234,19 @@ PROF_INTERNAL void regionagg_emit_stats(struct fmt_buf *out);
 PROF_INTERNAL int64_t regionagg_interval_percentile(const char *name, double p);
 PROF_INTERNAL void regionagg_reset_after_fork(void);
 
+/* ---- metrics.c : per-interval metrics and alerts (flusher context) ---- */
+struct metrics_input {
+    uint64_t user_ns, sys_ns;  /* process CPU since start */
+    uint64_t samples, dropped; /* cumulative */
+    uint64_t wall_on, wall_off; /* cumulative wall weights (periods) on and off CPU */
+    uint64_t live_heap;        /* estimated live bytes (alloc mode) */
+    int alloc_mode, wall_mode;
+};
+PROF_INTERNAL void metrics_init(void); /* reads PROF_ALERT, PROF_ALERT_LOG */
+PROF_INTERNAL void metrics_emit(struct fmt_buf *out, uint64_t now_ns,
+                                const struct metrics_input *in);
+PROF_INTERNAL void metrics_reset_after_fork(void);
+
 /* ---- modules.c : loaded ELF objects (flusher context) ---- */
 struct fmt_buf;
 /* Emits MODULE / MODULE_UNLOAD records for changes since the last scan. */
