@@ -8,7 +8,7 @@
  *
  * Prints one "key value" line per measure (stable names, for scripts):
  *   samples, weight, cpu_s, effective_hz, weight_hz, dropped, file_bytes, bytes_per_sample,
- *   timer, timer_requested, hz, warnings (libprof; the warnings themselves go to stderr);
+ *   timer, timer_requested, hz, unwinder, warnings (libprof; the warnings themselves go to stderr);
  *   samples, weight, records, period_us, hz, file_bytes, bytes_per_sample (gperftools; its file
  *   holds no CPU time). With --share: "share F PERCENT" per function: the percentage of
  *   the total weight whose stack contains F (inclusive).
@@ -155,6 +155,16 @@ static const char *timer_label(uint64_t t)
     }
 }
 
+static const char *unwinder_label(uint64_t u)
+{
+    switch (u) {
+    case FMT_UNWIND_DWARF: return "dwarf";
+    case FMT_UNWIND_FP: return "fp";
+    case FMT_UNWIND_LIBUNWIND: return "libunwind";
+    default: return "unknown";
+    }
+}
+
 static int stat_libprof(const char *file, off_t bytes, const char *exe, struct shares *sh)
 {
     struct prof_profile *p;
@@ -184,6 +194,7 @@ static int stat_libprof(const char *file, off_t bytes, const char *exe, struct s
     printf("timer_requested %s\n", proc->timer_requested ? timer_label(proc->timer_requested)
                                                            : "auto");
     printf("hz %" PRIu64 "\n", proc->hz);
+    printf("unwinder %s\n", unwinder_label(proc->unwinder));
     printf("warnings %zu\n", p->nwarnings);
 
     int rc = 0;

@@ -67,7 +67,7 @@ if ! [[ $REPS =~ ^[0-9]+$ ]] || ((REPS < 1)); then die "--reps must be a positiv
 
 # raw.tsv columns (tab-separated):
 #   run  threads depth profiler hz rep cpu_s target_cpu_s wall_s samples file_bytes status
-#   unw  (the same; frame-pointer workload, profiler = none, libprof-dwarf or libprof-fp)
+#   unw  (the same; frame-pointer workload, profiler = none or libprof-UNWINDER)
 #   fix  (the same; a 1 ms workload)
 #   sig  1 - mode hz rep cpu_s cpu_s wall_s events 0 status   (bench/sigcost; events = signals, or
 #        perf periods for perf-nosig)
@@ -93,6 +93,7 @@ summarize() {
             return d
         }
         ($1 == "run" || $1 == "unw") && $12 == 0 {
+            if ($1 == "unw") have_unw = 1
             g = $1 SUBSEP $2 SUBSEP $3; c = g SUBSEP $4 SUBSEP $5
             if (!(c in seen)) { seen[c] = 1; order[++nc] = c }
             if (!(g in gseen)) { gseen[g] = 1; gorder[++ng] = g }
@@ -101,6 +102,7 @@ summarize() {
                 add(c SUBSEP "rate", $10 / $8)
                 add(c SUBSEP "samples", $10)
                 add(c SUBSEP "bps", $10 > 0 ? $11 / $10 : 0)
+                add(c SUBSEP "bytes", $11)
             }
         }
         $1 == "sig" && $12 == 0 {
@@ -156,13 +158,43 @@ summarize() {
                         median(base), mad(base), 100 * mad(base) / median(base)
             }
         }
+        # Per group and profiler: file bytes at each rate, and the marginal bytes per sample between
+        # the lowest and the highest rate (what a steady run costs once the fixed parts are paid).
+        function bytes_table(kind,    i, j, k, m, key, lo, hi, lohz, hihz, line, bl, bh, sl, sh) {
+            print "| threads | depth | profiler | file bytes (samples) at each rate | marginal bytes/sample |"
+            print "|---|---|---|---|---|"
+            for (i = 1; i <= nc; i++) {
+                split(order[i], k, SUBSEP)
+                if (k[1] != kind || k[4] == "none") continue
+                key = k[1] SUBSEP k[2] SUBSEP k[3] SUBSEP k[4]
+                if (key in bdone) continue
+                bdone[key] = 1
+                line = ""; lohz = ""; hihz = ""
+                for (j = 1; j <= nc; j++) {
+                    if (index(order[j], key SUBSEP) != 1) continue
+                    split(order[j], m, SUBSEP)
+                    line = line sprintf("%s%d (%d) @%s Hz", line == "" ? "" : ", ",
+                        median(order[j] SUBSEP "bytes"), median(order[j] SUBSEP "samples"), m[5])
+                    if (lohz == "" || m[5] + 0 < lohz + 0) { lohz = m[5]; lo = order[j] }
+                    if (hihz == "" || m[5] + 0 > hihz + 0) { hihz = m[5]; hi = order[j] }
+                }
+                bl = median(lo SUBSEP "bytes"); bh = median(hi SUBSEP "bytes")
+                sl = median(lo SUBSEP "samples"); sh = median(hi SUBSEP "samples")
+                printf "| %s | %s | %s | %s | %s |\n", k[2], k[3], k[4], line,
+                    (sh > sl ? sprintf("%.2f", (bh - bl) / (sh - sl)) : "n/a")
+            }
+        }
         END {
             print "Overhead matrix (bench/workload):"
             print ""
             table("run")
-            if (ng > 0 && ("unw" SUBSEP "1" SUBSEP "10" in gseen || "unw" SUBSEP "1" SUBSEP "100" in gseen)) {
+            print ""
+            print "File size (bench/workload; medians):"
+            print ""
+            bytes_table("run")
+            if (have_unw) {
                 print ""
-                print "Unwinders (bench/workload_fp, built with frame pointers, libprof at 1000 Hz):"
+                print "Unwinders (bench/workload_fp, built with frame pointers, libprof at 1000 Hz; dwarf = CFI tables):"
                 print ""
                 table("unw")
             }
@@ -179,7 +211,7 @@ summarize() {
                     c = "sig" SUBSEP sorder[i]
                     tc = median(c SUBSEP "cpu"); ev = median(c SUBSEP "ev")
                     printf "| %s | %s | %.0f | %+.1f %% | %s | %d |\n", k[1], k[2], median(c SUBSEP "rate"),
-                        100 * (tc / bc - 1), ev > 0 ? sprintf("%.0f", 1e9 * (tc - bc) / ev) : "n/a", cnt[c SUBSEP "cpu"]
+                        100 * (tc / bc - 1), (ev > 0 ? sprintf("%.0f", 1e9 * (tc - bc) / ev) : "n/a"), cnt[c SUBSEP "cpu"]
                 }
             }
             if (nf) {
@@ -262,7 +294,7 @@ trap 'rm -rf "$TMP"' EXIT
 # Machine description, for docs/performance.md.
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "commit: $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "commit: $(git -C "$SRC" describe --always --dirty 2>/dev/null || echo unknown) (the build in $BUILD may predate it)"
     echo "nproc: $(nproc)"
     echo "cpu: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
     echo "kernel: $(uname -r)"
@@ -317,7 +349,10 @@ measure() {
             # The inner benchrun measures the target alone; the outer one adds perf's own CPU.
             local callgraph=-g
             [[ $profiler == perf-dwarf ]] && callgraph=--call-graph=dwarf
-            "$BENCHRUN" -q -o "$t" perf record -q -e cpu-clock -F "$hz" "$callgraph" -o "$M_FILE" -- \
+            # --no-bpf-event: perf's BPF side-band thread otherwise adds ~1 s of (idle) wall time
+            # to every run; it records nothing this workload does.
+            "$BENCHRUN" -q -o "$t" perf record -q --no-bpf-event -e cpu-clock -F "$hz" "$callgraph" \
+                -o "$M_FILE" -- \
                 "$BENCHRUN" -q -o "$inner" "$@" 2>"$M_FILE.err" || M_STATUS=$?
             ;;
         *) die "unknown profiler $profiler" ;;
@@ -384,11 +419,11 @@ done
 
 # ---------------------------------------------------------------- unwinders (frame-pointer build)
 
-# The same workload built with frame pointers, profiled by libprof at 1000 Hz with each unwinder:
-# what the DWARF unwinder costs over a frame-pointer walk of the same stacks.
+# The same workload built with frame pointers, profiled by libprof at 1000 Hz with each unwinder
+# (dwarf = libprof's CFI tables, fp = frame-pointer walk, libunwind): what unwinding costs.
 if [[ -x $WORKLOAD_FP ]]; then
     for depth in $DEPTHS; do
-        configs=("none:0" "libprof:dwarf" "libprof:fp")
+        configs=("none:0" "libprof:dwarf" "libprof:fp" "libprof:libunwind")
         n=${#configs[@]}
         for ((rep = 1; rep <= REPS; rep++)); do
             for ((i = 0; i < n; i++)); do
