@@ -18,6 +18,10 @@ struct writer {
     int fd;
     int broken;       /* a write failed: stop writing, keep counting */
     uint64_t errors;
+    /* TEST SEAM (docs/DESIGN.md "Test seams"): PROF_TEST_FAIL_WRITE_AFTER=N writes N chunks,
+     * then only half of the next one, which fails with ENOSPC as on a full disk. -1 = off. */
+    long fail_after;
+    uint64_t chunks;
     char path[4096];
     struct fmt_buf chunk;
 };
@@ -65,6 +69,9 @@ struct writer *writer_open(const char *path)
         return NULL;
     snprintf(w->path, sizeof(w->path), "%s", path);
     fmt_buf_init(&w->chunk);
+    /* TEST SEAM: see struct writer. secure_getenv, like every PROF_* variable. */
+    const char *seam = secure_getenv("PROF_TEST_FAIL_WRITE_AFTER");
+    w->fail_after = seam && *seam ? strtol(seam, NULL, 10) : -1;
     int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
     w->fd = open(path, flags, 0600);
     if (w->fd < 0 && errno == EEXIST) {
@@ -118,8 +125,15 @@ int writer_chunk(struct writer *w, const uint8_t *payload, size_t len)
     }
     fmt_buf_reset(&w->chunk);
     int r = fmt_make_chunk(&w->chunk, payload, len, 6);
+    if (r == 0 && w->fail_after >= 0 && w->chunks >= (uint64_t)w->fail_after) {
+        /* TEST SEAM: a full disk takes part of the chunk, then fails. */
+        (void)write_all(w->fd, w->chunk.data, w->chunk.len / 2);
+        r = -ENOSPC;
+    }
     if (r == 0)
         r = write_all(w->fd, w->chunk.data, w->chunk.len);
+    if (r == 0)
+        w->chunks++;
     if (r < 0) {
         w->errors++;
         w->broken = 1;
