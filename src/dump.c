@@ -59,6 +59,8 @@ static const char *const dump_counters[] = {
     NULL,       "samples",  "dropped",   "unwind_failed", "truncated", "overruns", "cpu_ns",
     "threads",  "write_errors", "reentered", "user_ns", "sys_ns", "no_thread", "weight",
     "alloc_samples", "alloc_lost", "frees_unmatched"};
+static const char *const dump_metrics[] = {NULL,      "user_ns", "sys_ns",    "rss",     "threads",
+                                           "samples", "dropped", "live_heap", "wall_off", "wall_on"};
 
 static void dump_header(FILE *out, const struct prof_rec_header *h)
 {
@@ -196,6 +198,26 @@ static void dump_record(FILE *out, const struct prof_record *rec)
             fprintf(out, "    stack=%" PRIu64 " live_bytes=%" PRIu64 " live_objects=%" PRIu64 "\n",
                     e->stack_id, e->live_bytes, e->live_objects);
         }
+        break;
+    case FMT_REC_METRICS:
+        fprintf(out, "METRICS time_ns=%" PRIu64 " interval_ns=%" PRIu64 " n=%zu\n",
+                rec->u.metrics.time_ns, rec->u.metrics.interval_ns, rec->u.metrics.n);
+        for (size_t i = 0; i < rec->u.metrics.n; i++) {
+            const struct prof_rec_counter *c = &rec->u.metrics.pairs[i];
+            const char *name = dump_name(c->key, dump_metrics,
+                                         sizeof(dump_metrics) / sizeof(dump_metrics[0]));
+            fprintf(out, "    key=%" PRIu64 " (%s) value=%" PRIu64 "\n", c->key,
+                    name ? name : "unknown", c->value);
+        }
+        break;
+    case FMT_REC_ALERT:
+        fprintf(out, "ALERT time_ns=%" PRIu64 " rule=", rec->u.alert.time_ns);
+        dump_str(out, rec->u.alert.rule);
+        fputs(" value=", out);
+        dump_str(out, rec->u.alert.value);
+        fputs(" message=", out);
+        dump_str(out, rec->u.alert.message);
+        fputc('\n', out);
         break;
     default: {
         size_t n = rec->raw_len < 32 ? rec->raw_len : 32;

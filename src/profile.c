@@ -24,6 +24,7 @@ struct profile_impl {
     struct prof_profile pub;
     size_t cap_processes, cap_modules, cap_stacks, cap_samples, cap_threads, cap_warnings;
     size_t cap_snapshots;
+    size_t cap_intervals, cap_alerts;
     struct profile_seg *segs;
     size_t nsegs;
 };
@@ -434,6 +435,56 @@ static int profile_add_snapshot(struct profile_impl *pi, struct profile_file *f,
     return 0;
 }
 
+static int profile_add_interval(struct profile_impl *pi, struct profile_file *f,
+                                const struct prof_rec_metrics *m)
+{
+    struct prof_profile *p = &pi->pub;
+    if (profile_reserve(&p->intervals, &pi->cap_intervals, p->nintervals, sizeof(*p->intervals)) < 0)
+        return -ENOMEM;
+    struct prof_interval *iv = &p->intervals[p->nintervals++];
+    memset(iv, 0, sizeof(*iv));
+    iv->process = f->process;
+    iv->end_ns = m->time_ns;
+    iv->interval_ns = m->interval_ns;
+    for (size_t i = 0; i < m->n; i++) {
+        uint64_t v = m->pairs[i].value;
+        switch (m->pairs[i].key) {
+        case PROF_MET_USER_NS: iv->user_ns = v; break;
+        case PROF_MET_SYS_NS: iv->sys_ns = v; break;
+        case PROF_MET_RSS: iv->rss = v; break;
+        case PROF_MET_THREADS: iv->threads = v; break;
+        case PROF_MET_SAMPLES: iv->samples = v; break;
+        case PROF_MET_DROPPED: iv->dropped = v; break;
+        case PROF_MET_LIVE_HEAP: iv->live_heap = v; iv->has_heap = 1; break;
+        case PROF_MET_WALL_OFF: iv->wall_off = v; iv->has_wall = 1; break;
+        case PROF_MET_WALL_ON: iv->wall_on = v; iv->has_wall = 1; break;
+        default: break; /* unknown keys: shown by --dump only */
+        }
+    }
+    profile_seen(f, m->time_ns);
+    return 0;
+}
+
+static int profile_add_alert(struct profile_impl *pi, struct profile_file *f,
+                             const struct prof_rec_alert *a)
+{
+    struct prof_profile *p = &pi->pub;
+    if (profile_reserve(&p->alerts, &pi->cap_alerts, p->nalerts, sizeof(*p->alerts)) < 0)
+        return -ENOMEM;
+    struct prof_alert *al = &p->alerts[p->nalerts];
+    memset(al, 0, sizeof(*al));
+    p->nalerts++; /* counted now so prof_profile_free releases a half-built entry */
+    al->process = f->process;
+    al->time_ns = a->time_ns;
+    al->rule = profile_strdup(a->rule);
+    al->value = profile_strdup(a->value);
+    al->message = profile_strdup(a->message);
+    if (!al->rule || !al->value || !al->message)
+        return -ENOMEM;
+    profile_seen(f, a->time_ns);
+    return 0;
+}
+
 static int profile_set_counters(struct prof_process *pr, const struct prof_rec_counters *c)
 {
     struct prof_counter *pairs = malloc((c->n ? c->n : 1) * sizeof(*pairs));
@@ -499,6 +550,8 @@ static int profile_apply(struct profile_impl *pi, struct profile_file *f, const 
     case FMT_REC_ALLOC_SAMPLES: return profile_add_allocs(pi, f, &rec->u.allocs, why, whylen);
     case FMT_REC_FREES: return profile_add_frees(pi, f, &rec->u.frees);
     case FMT_REC_HEAP_SNAPSHOT: return profile_add_snapshot(pi, f, &rec->u.heap, why, whylen);
+    case FMT_REC_METRICS: return profile_add_interval(pi, f, &rec->u.metrics);
+    case FMT_REC_ALERT: return profile_add_alert(pi, f, &rec->u.alert);
     default: return 0; /* unknown record types are skipped */
     }
 }
@@ -669,6 +722,13 @@ void prof_profile_free(struct prof_profile *p)
     for (size_t i = 0; i < p->nsnapshots; i++)
         free(p->snapshots[i].entries);
     free(p->snapshots);
+    free(p->intervals);
+    for (size_t i = 0; i < p->nalerts; i++) {
+        free(p->alerts[i].rule);
+        free(p->alerts[i].value);
+        free(p->alerts[i].message);
+    }
+    free(p->alerts);
     for (size_t i = 0; i < p->nwarnings; i++)
         free(p->warnings[i]);
     free(p->warnings);

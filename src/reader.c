@@ -56,6 +56,8 @@ struct prof_reader {
     size_t frees_cap;
     struct prof_rec_heap_entry *heap;
     size_t heap_cap;
+    struct prof_rec_counter *metrics; /* METRICS pairs */
+    size_t metrics_cap;
 };
 
 const char *prof_strerror(int err)
@@ -221,6 +223,7 @@ void prof_reader_close(struct prof_reader *r)
     free(r->allocs);
     free(r->frees);
     free(r->heap);
+    free(r->metrics);
     free(r);
 }
 
@@ -551,12 +554,34 @@ static const char *dec_heap(struct prof_reader *r, struct fmt_cursor *c,
     return NULL;
 }
 
+/* METRICS: time_ns, interval_ns, n, then n (key, value) pairs. */
+static const char *dec_metrics(struct prof_reader *r, struct fmt_cursor *c,
+                               struct prof_rec_metrics *m)
+{
+    m->time_ns = dec_opt(c);
+    m->interval_ns = dec_opt(c);
+    uint64_t n = dec_opt(c);
+    if (n > fmt_cursor_left(c) / 2)
+        return "metric count larger than the record";
+    if (reader_grow(&r->metrics, &r->metrics_cap, (size_t)n, sizeof(*r->metrics)) < 0)
+        return "out of memory";
+    for (uint64_t i = 0; i < n; i++) {
+        r->metrics[i].key = fmt_get_varint(c);
+        r->metrics[i].value = fmt_get_varint(c);
+    }
+    m->n = (size_t)n;
+    m->pairs = r->metrics;
+    return NULL;
+}
+
 static const char *reader_type_name(uint32_t type)
 {
     switch (type) {
     case FMT_REC_ALLOC_SAMPLES: return "ALLOC_SAMPLES";
     case FMT_REC_FREES: return "FREES";
     case FMT_REC_HEAP_SNAPSHOT: return "HEAP_SNAPSHOT";
+    case FMT_REC_METRICS: return "METRICS";
+    case FMT_REC_ALERT: return "ALERT";
     default: break;
     }
     static const char *const names[] = {NULL,     "HEADER",   "MODULE", "MODULE_UNLOAD", "THREAD",
@@ -599,6 +624,13 @@ static const char *reader_decode(struct prof_reader *r, uint32_t type, struct pr
     case FMT_REC_ALLOC_SAMPLES: why = dec_allocs(r, &c, &rec->u.allocs); break;
     case FMT_REC_FREES: why = dec_frees(r, &c, &rec->u.frees); break;
     case FMT_REC_HEAP_SNAPSHOT: why = dec_heap(r, &c, &rec->u.heap); break;
+    case FMT_REC_METRICS: why = dec_metrics(r, &c, &rec->u.metrics); break;
+    case FMT_REC_ALERT:
+        rec->u.alert.time_ns = dec_opt(&c);
+        rec->u.alert.rule = dec_opt_str(r, &c);
+        rec->u.alert.value = dec_opt_str(r, &c);
+        rec->u.alert.message = dec_opt_str(r, &c);
+        break;
     default: return NULL; /* unknown: the caller gets type + raw body */
     }
     if (!why && c.error)

@@ -125,6 +125,20 @@ struct prof_rec_warning {
     const char *message;
 };
 
+/* METRICS (type 19): one interval of the run's timeline (keys: docs/format.md, PROF_MET_*). */
+struct prof_rec_metrics {
+    uint64_t time_ns;     /* end of the interval */
+    uint64_t interval_ns; /* its length */
+    size_t n;
+    const struct prof_rec_counter *pairs; /* (key, value); unknown keys kept */
+};
+
+/* ALERT (type 20): a threshold rule fired. */
+struct prof_rec_alert {
+    uint64_t time_ns;
+    const char *rule, *value, *message;
+};
+
 struct prof_record {
     uint32_t type;      /* FMT_REC_* value (format.h); unknown types are returned as-is */
     uint32_t chunk;     /* index of the chunk holding the record, from 0 */
@@ -143,6 +157,8 @@ struct prof_record {
         struct prof_rec_allocs allocs;         /* FMT_REC_ALLOC_SAMPLES */
         struct prof_rec_frees frees;           /* FMT_REC_FREES */
         struct prof_rec_heap_snapshot heap;    /* FMT_REC_HEAP_SNAPSHOT */
+        struct prof_rec_metrics metrics;       /* FMT_REC_METRICS */
+        struct prof_rec_alert alert;           /* FMT_REC_ALERT */
     } u;
 };
 
@@ -224,6 +240,36 @@ struct prof_heap_snapshot {
     struct prof_heap_entry *entries;
 };
 
+/* METRICS keys (docs/format.md). */
+enum {
+    PROF_MET_USER_NS = 1,   /* user CPU ns in the interval */
+    PROF_MET_SYS_NS = 2,    /* system CPU ns in the interval */
+    PROF_MET_RSS = 3,       /* resident set size, bytes */
+    PROF_MET_THREADS = 4,   /* thread count */
+    PROF_MET_SAMPLES = 5,   /* samples taken in the interval */
+    PROF_MET_DROPPED = 6,   /* samples dropped in the interval */
+    PROF_MET_LIVE_HEAP = 7, /* estimated live heap bytes (alloc mode) */
+    PROF_MET_WALL_OFF = 8,  /* off-CPU wall samples in the interval (wall mode) */
+    PROF_MET_WALL_ON = 9,   /* on-CPU wall samples in the interval (wall mode) */
+};
+
+/* One METRICS record: the interval (end_ns - interval_ns, end_ns] of one process's run. */
+struct prof_interval {
+    uint32_t process;
+    uint64_t end_ns, interval_ns;
+    uint64_t user_ns, sys_ns, rss, threads, samples, dropped;
+    uint64_t live_heap;       /* valid when has_heap */
+    uint64_t wall_on, wall_off; /* valid when has_wall */
+    int has_heap, has_wall;
+};
+
+/* One ALERT record: a PROF_ALERT rule fired at time_ns. */
+struct prof_alert {
+    uint32_t process;
+    uint64_t time_ns;
+    char *rule, *value, *message;
+};
+
 struct prof_thread {
     uint32_t process;
     uint32_t tid;
@@ -263,6 +309,10 @@ struct prof_profile {
     struct prof_thread *threads;
     size_t nsnapshots;
     struct prof_heap_snapshot *snapshots; /* file order: per process, in time order */
+    size_t nintervals;
+    struct prof_interval *intervals; /* file order: per process, in time order */
+    size_t nalerts;
+    struct prof_alert *alerts;       /* file order: per process, in time order */
     size_t nwarnings;
     char **warnings; /* runtime WARNINGs and reader damage messages, "FILE: message" */
     int damaged;     /* at least one file was truncated or corrupt (data before it was kept) */

@@ -303,6 +303,37 @@ static inline void tg_warning(struct tg *g, uint64_t time_ns, const char *msg)
     fmt_buf_free(&b);
 }
 
+/* METRICS: interval ending at time_ns, n (key, value) pairs. */
+static inline void tg_metrics(struct tg *g, uint64_t time_ns, uint64_t interval_ns, size_t n,
+                              const struct prof_rec_counter *pairs)
+{
+    struct fmt_buf b;
+    fmt_buf_init(&b);
+    fmt_put_varint(&b, time_ns);
+    fmt_put_varint(&b, interval_ns);
+    fmt_put_varint(&b, n);
+    for (size_t i = 0; i < n; i++) {
+        fmt_put_varint(&b, pairs[i].key);
+        fmt_put_varint(&b, pairs[i].value);
+    }
+    tg_record(g, FMT_REC_METRICS, &b);
+    fmt_buf_free(&b);
+}
+
+/* ALERT. */
+static inline void tg_alert(struct tg *g, uint64_t time_ns, const char *rule, const char *value,
+                            const char *message)
+{
+    struct fmt_buf b;
+    fmt_buf_init(&b);
+    fmt_put_varint(&b, time_ns);
+    fmt_put_string(&b, rule);
+    fmt_put_string(&b, value);
+    fmt_put_string(&b, message);
+    tg_record(g, FMT_REC_ALERT, &b);
+    fmt_buf_free(&b);
+}
+
 /* A record with a raw body (unknown types, hand-made damage). */
 static inline void tg_raw_record(struct tg *g, uint32_t type, const void *body, size_t n)
 {
