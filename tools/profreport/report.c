@@ -57,13 +57,27 @@ void report_header(FILE *out, const struct prof_profile *p, const struct agg *a,
             "); dropped %" PRIu64 ", unwind failed %" PRIu64 ", truncated %" PRIu64 "\n",
             ntimer, all_weight, a->nsamples, a->total, prof_profile_counter(p, FMT_CTR_DROPPED),
             prof_profile_counter(p, FMT_CTR_UNWIND_FAILED), prof_profile_counter(p, FMT_CTR_TRUNCATED));
-    /* Effective rate: what the timer delivered per CPU-second, to compare with the request. */
-    uint64_t n = taken ? taken : ntimer;
-    if (cpu_ns)
-        fprintf(out, "Rate: %.1f samples per CPU-second (%" PRIu64 " samples, %.3f CPU-s)\n",
-                (double)n / ((double)cpu_ns / 1e9), n, (double)cpu_ns / 1e9);
-    else
-        fprintf(out, "Rate: unknown (no CPU time recorded)\n");
+    /* Effective rate: timer samples actually taken per CPU-second (not their weight: a tick-bound
+     * timer asked for 1000 Hz takes ~250 samples weighing 4 each), against the request. */
+    uint64_t timer_samples = 0, hz = p->nprocesses ? p->processes[0].hz : 0;
+    for (size_t i = 0; i < p->nsamples; i++)
+        if (p->samples[i].kind == FMT_KIND_CPU || p->samples[i].kind == FMT_KIND_WALL_ON)
+            timer_samples++;
+    int rate_warning = 0;
+    if (cpu_ns && timer_samples) {
+        double eff = (double)timer_samples / ((double)cpu_ns / 1e9);
+        fprintf(out, "Rate: requested %" PRIu64 " Hz, effective %.1f Hz (%" PRIu64
+                " timer samples in %.3f CPU-s)\n", hz, eff, timer_samples, (double)cpu_ns / 1e9);
+        rate_warning = hz && eff < 0.9 * (double)hz;
+        if (rate_warning)
+            fprintf(out, "  warning: effective rate is %.0f%% of the requested rate (the timer "
+                    "source cannot deliver it, or CPU time was spent in the kernel, which perf "
+                    "timers do not sample)\n", 100.0 * eff / (double)hz);
+    } else {
+        fprintf(out, "Rate: requested %" PRIu64 " Hz, effective unknown (%s)\n", hz,
+                cpu_ns ? "no timer samples" : "no CPU time recorded");
+    }
+    (void)taken;
     size_t nw = p->nwarnings + sym_nwarnings(a->sym);
     if (nw == 0) {
         fprintf(out, "Warnings: none\n");
