@@ -399,6 +399,8 @@ int agg_build(const struct prof_profile *p, const struct agg_options *opts, stru
         const struct prof_sample *s = &p->samples[i];
         if (opts->thread && !htab_find(&threads, ((uint64_t)s->process << 32 | s->tid) + 1))
             continue;
+        if (opts->to_ns > opts->from_ns && (s->time_ns < opts->from_ns || s->time_ns >= opts->to_ns))
+            continue;
         /* Default: timer samples only; an allocation sample's weight is bytes, not periods. */
         uint64_t value = opts->value ? opts->value(p, s, opts->value_arg)
                          : s->kind == PROF_KIND_ALLOC ? 0

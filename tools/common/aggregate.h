@@ -27,6 +27,10 @@ struct agg_options {
      * (by kind, time window, region, live-at-exit...) and measure (periods, bytes, objects). */
     uint64_t (*value)(const struct prof_profile *p, const struct prof_sample *s, void *arg);
     void *value_arg;
+    /* Time window (--from/--to): when to_ns > from_ns, only samples with from_ns <= time_ns <
+     * to_ns (ns since the start of their process's run) reach `value`, so every view built on
+     * this aggregate (CPU, wall, allocations made in the window) is restricted alike. */
+    uint64_t from_ns, to_ns;
 };
 
 struct agg_row {

@@ -79,7 +79,7 @@ static int alloc_agg(const struct prof_profile *p, const struct alloc_options *o
                      int folded, struct agg **out, char *errbuf, size_t errlen)
 {
     struct agg_options ao = {.thread = o->thread, .sym_flags = o->sym_flags, .folded = folded,
-                             .value = v};
+                             .value = v, .from_ns = o->from_ns, .to_ns = o->to_ns};
     return agg_build(p, &ao, out, errbuf, errlen);
 }
 

@@ -15,6 +15,8 @@ struct alloc_options {
     const char *thread; /* "TID" or a thread name (allocation tables only), NULL = all */
     int sym_flags;      /* SYM_* flags */
     int leaks_only;     /* text: only the live-at-exit and growth tables (after the summary) */
+    uint64_t from_ns, to_ns; /* --from/--to: tables of the allocations made in the window
+                              * (agg_options); to_ns <= from_ns: whole run */
 };
 
 /* A heap series is "growing" when, over at least ALLOC_GROWTH_MIN_SNAPSHOTS snapshots, its

@@ -43,6 +43,13 @@ void report_header(FILE *out, const struct prof_profile *p, const struct agg *a,
     fprintf(out, "Threads: %zu\n", nthreads);
     if (o->thread)
         fprintf(out, "Thread filter: %s\n", o->thread);
+    if (o->to_ns > o->from_ns) {
+        if (o->to_ns == UINT64_MAX)
+            fprintf(out, "Time window: from %.3f s to the end of the run\n", (double)o->from_ns / 1e9);
+        else
+            fprintf(out, "Time window: %.3f s to %.3f s\n", (double)o->from_ns / 1e9,
+                    (double)o->to_ns / 1e9);
+    }
     uint64_t taken = prof_profile_counter(p, FMT_CTR_SAMPLES);
     uint64_t all_weight = 0;
     size_t ntimer = 0; /* allocation samples are counted in the allocation header */

@@ -13,6 +13,7 @@
 struct report_options {
     size_t top;         /* rows per table, 0 = all */
     const char *thread; /* as given to --thread, or NULL */
+    uint64_t from_ns, to_ns; /* --from/--to window (to_ns <= from_ns: none), for the header */
 };
 
 /* Header (program, command, duration, threads, samples, rate, timer, counters, warnings) and the
