@@ -151,7 +151,10 @@ static void dump_record(FILE *out, const struct prof_record *rec)
             fprintf(out, "    tid=%" PRIu64 " stack=%" PRIu64 " time_ns=%" PRIu64 " weight=%" PRIu64,
                     s->tid, s->stack_id, s->time_ns, s->weight);
             DUMP_ENUM(out, "kind", s->kind, dump_kinds);
-            fprintf(out, " region=%" PRIu64 "\n", s->region_id);
+            fprintf(out, " region=%" PRIu64, s->region_id);
+            if (s->region_call) /* field 7, shown only when set: 6-field dumps stay as they were */
+                fprintf(out, " call=%" PRIu64, s->region_call);
+            fputc('\n', out);
         }
         break;
     case FMT_REC_COUNTERS:
@@ -218,6 +221,32 @@ static void dump_record(FILE *out, const struct prof_record *rec)
         fputs(" message=", out);
         dump_str(out, rec->u.alert.message);
         fputc('\n', out);
+        break;
+    case FMT_REC_REGION_DEF:
+        fprintf(out, "REGION_DEF id=%" PRIu64 " name=", rec->u.region_def.region_id);
+        dump_str(out, rec->u.region_def.name);
+        fprintf(out, " parent=%" PRIu64 "\n", rec->u.region_def.parent_id);
+        break;
+    case FMT_REC_REGION_STATS: {
+        const struct prof_rec_region_stats *st = &rec->u.region_stats;
+        fprintf(out,
+                "REGION_STATS id=%" PRIu64 " count=%" PRIu64 " total_ns=%" PRIu64 " min_ns=%" PRIu64
+                " max_ns=%" PRIu64 " nbuckets=%zu\n",
+                st->region_id, st->count, st->total_ns, st->min_ns, st->max_ns, st->nbuckets);
+        for (size_t i = 0; i < st->nbuckets; i++)
+            fprintf(out, "    bucket=%" PRIu64 " count=%" PRIu64 "\n", st->buckets[i].bucket,
+                    st->buckets[i].count);
+        break;
+    }
+    case FMT_REC_REGION_CALLS:
+        fprintf(out, "REGION_CALLS count=%zu\n", rec->u.region_calls.count);
+        for (size_t i = 0; i < rec->u.region_calls.count; i++) {
+            const struct prof_rec_region_call *x = &rec->u.region_calls.calls[i];
+            fprintf(out,
+                    "    tid=%" PRIu64 " call=%" PRIu64 " region=%" PRIu64 " start_ns=%" PRIu64
+                    " duration_ns=%" PRIu64 " parent_call=%" PRIu64 "\n",
+                    x->tid, x->call_id, x->region_id, x->start_ns, x->duration_ns, x->parent_call);
+        }
         break;
     default: {
         size_t n = rec->raw_len < 32 ? rec->raw_len : 32;

@@ -24,6 +24,7 @@ struct profile_impl {
     struct prof_profile pub;
     size_t cap_processes, cap_modules, cap_stacks, cap_samples, cap_threads, cap_warnings;
     size_t cap_snapshots;
+    size_t cap_regions, cap_region_calls;
     size_t cap_intervals, cap_alerts;
     struct profile_seg *segs;
     size_t nsegs;
@@ -48,6 +49,7 @@ struct profile_file {
     const char *path;
     uint32_t process;
     struct profile_map stacks, modules, threads;
+    struct profile_map regions; /* region_id -> region index + 1 */
     struct profile_map allocs;  /* alloc_id -> sample index + 1 */
     struct profile_map pending; /* alloc_id -> early_frees index + 1 */
     struct profile_free *early_frees;
@@ -327,6 +329,8 @@ static int profile_add_samples(struct profile_impl *pi, struct profile_file *f,
         out->time_ns = x->time_ns;
         out->weight = x->weight;
         out->region_id = x->region_id;
+        out->region = profile_map_get(&f->regions, x->region_id); /* 0: none, or undefined */
+        out->region_call = x->region_call;
         out->size = out->alloc_id = out->free_ns = 0; /* allocation fields */
         p->threads[thread].weight += x->weight;
         profile_seen(f, x->time_ns);
@@ -366,6 +370,7 @@ static int profile_add_allocs(struct profile_impl *pi, struct profile_file *f,
         out->time_ns = x->time_ns;
         out->weight = x->weight_bytes;
         out->region_id = x->region_id;
+        out->region = profile_map_get(&f->regions, x->region_id);
         out->size = x->size;
         out->alloc_id = x->alloc_id;
         out->free_ns = UINT64_MAX;
@@ -485,6 +490,112 @@ static int profile_add_alert(struct profile_impl *pi, struct profile_file *f,
     return 0;
 }
 
+/* REGION_DEF: a new node (a redefined id takes effect from here on, like stacks). A parent that
+ * is not defined yet is corruption (the writer defines parents first). */
+static int profile_add_region_def(struct profile_impl *pi, struct profile_file *f,
+                                  const struct prof_rec_region_def *d, char *why, size_t whylen)
+{
+    struct prof_profile *p = &pi->pub;
+    uint32_t parent = 0;
+    if (d->parent_id && !(parent = profile_map_get(&f->regions, d->parent_id))) {
+        snprintf(why, whylen, "region %" PRIu64 " has undefined parent %" PRIu64, d->region_id,
+                 d->parent_id);
+        return 1;
+    }
+    if (d->region_id == 0) {
+        snprintf(why, whylen, "region id 0");
+        return 1;
+    }
+    if (profile_reserve(&p->regions, &pi->cap_regions, p->nregions, sizeof(*p->regions)) < 0)
+        return -ENOMEM;
+    struct prof_region *rg = &p->regions[p->nregions];
+    memset(rg, 0, sizeof(*rg));
+    rg->name = profile_strdup(d->name);
+    if (!rg->name)
+        return -ENOMEM;
+    p->nregions++;
+    rg->process = f->process;
+    rg->id = d->region_id;
+    rg->parent = parent;
+    rg->min_ns = UINT64_MAX;
+    return profile_map_put(&f->regions, d->region_id, (uint32_t)p->nregions);
+}
+
+/* REGION_STATS: summed into the node; min and max are over the run so far in every record. */
+static int profile_add_region_stats(struct profile_impl *pi, struct profile_file *f,
+                                    const struct prof_rec_region_stats *st, char *why,
+                                    size_t whylen)
+{
+    uint32_t v = profile_map_get(&f->regions, st->region_id);
+    if (!v) {
+        snprintf(why, whylen, "REGION_STATS of undefined region id %" PRIu64, st->region_id);
+        return 1;
+    }
+    struct prof_region *rg = &pi->pub.regions[v - 1];
+    rg->count += st->count;
+    rg->total_ns += st->total_ns;
+    if (st->count && st->min_ns < rg->min_ns)
+        rg->min_ns = st->min_ns;
+    if (st->max_ns > rg->max_ns)
+        rg->max_ns = st->max_ns;
+    for (size_t i = 0; i < st->nbuckets; i++) {
+        uint64_t b = st->buckets[i].bucket;
+        /* The last bucket holds everything longer: a larger number cannot mean anything else. */
+        rg->hist[b < PROF_REGION_BUCKETS ? b : PROF_REGION_BUCKETS - 1] += st->buckets[i].count;
+    }
+    return 0;
+}
+
+/* REGION_CALLS: an undefined region id or a tid over 32 bits is corruption from that call on. */
+static int profile_add_region_calls(struct profile_impl *pi, struct profile_file *f,
+                                    const struct prof_rec_region_calls *rc, char *why,
+                                    size_t whylen)
+{
+    struct prof_profile *p = &pi->pub;
+    for (size_t i = 0; i < rc->count; i++) {
+        const struct prof_rec_region_call *x = &rc->calls[i];
+        uint32_t v = profile_map_get(&f->regions, x->region_id);
+        if (!v) {
+            snprintf(why, whylen, "region call of undefined region id %" PRIu64, x->region_id);
+            return 1;
+        }
+        if (x->tid > UINT32_MAX) {
+            snprintf(why, whylen, "region call with thread id %" PRIu64 " out of range", x->tid);
+            return 1;
+        }
+        if (profile_reserve(&p->region_calls, &pi->cap_region_calls, p->nregion_calls,
+                            sizeof(*p->region_calls)) < 0)
+            return -ENOMEM;
+        struct prof_region_call *out = &p->region_calls[p->nregion_calls++];
+        out->process = f->process;
+        out->tid = (uint32_t)x->tid;
+        out->call_id = x->call_id;
+        out->region = v;
+        out->start_ns = x->start_ns;
+        out->duration_ns = x->duration_ns;
+        out->parent_call = x->parent_call;
+        profile_seen(f, x->start_ns);
+    }
+    return 0;
+}
+
+static int profile_call_cmp(const void *a, const void *b)
+{
+    const struct prof_region_call *x = a, *y = b;
+    if (x->process != y->process)
+        return x->process < y->process ? -1 : 1;
+    return x->call_id < y->call_id ? -1 : x->call_id > y->call_id;
+}
+
+const struct prof_region_call *prof_profile_find_region_call(const struct prof_profile *p,
+                                                             uint32_t process, uint64_t call_id)
+{
+    if (!p->nregion_calls)
+        return NULL;
+    struct prof_region_call key = {.process = process, .call_id = call_id};
+    return bsearch(&key, p->region_calls, p->nregion_calls, sizeof(key), profile_call_cmp);
+}
+
 static int profile_set_counters(struct prof_process *pr, const struct prof_rec_counters *c)
 {
     struct prof_counter *pairs = malloc((c->n ? c->n : 1) * sizeof(*pairs));
@@ -550,6 +661,11 @@ static int profile_apply(struct profile_impl *pi, struct profile_file *f, const 
     case FMT_REC_ALLOC_SAMPLES: return profile_add_allocs(pi, f, &rec->u.allocs, why, whylen);
     case FMT_REC_FREES: return profile_add_frees(pi, f, &rec->u.frees);
     case FMT_REC_HEAP_SNAPSHOT: return profile_add_snapshot(pi, f, &rec->u.heap, why, whylen);
+    case FMT_REC_REGION_DEF: return profile_add_region_def(pi, f, &rec->u.region_def, why, whylen);
+    case FMT_REC_REGION_STATS:
+        return profile_add_region_stats(pi, f, &rec->u.region_stats, why, whylen);
+    case FMT_REC_REGION_CALLS:
+        return profile_add_region_calls(pi, f, &rec->u.region_calls, why, whylen);
     case FMT_REC_METRICS: return profile_add_interval(pi, f, &rec->u.metrics);
     case FMT_REC_ALERT: return profile_add_alert(pi, f, &rec->u.alert);
     default: return 0; /* unknown record types are skipped */
@@ -605,6 +721,7 @@ out:
     profile_map_free(&f.modules);
     profile_map_free(&f.threads);
     profile_map_free(&f.allocs);
+    profile_map_free(&f.regions);
     profile_map_free(&f.pending);
     free(f.early_frees);
     return ret < 0 ? ret : 0;
@@ -678,6 +795,9 @@ int prof_profile_load(const char *const *files, size_t nfiles, struct prof_profi
     int ret = 0;
     for (size_t i = 0; i < nfiles && ret == 0; i++)
         ret = profile_load_file(pi, files[i], errbuf, errlen);
+    if (ret == 0) /* by (process, call_id), for prof_profile_find_region_call */
+        qsort(pi->pub.region_calls, pi->pub.nregion_calls, sizeof(*pi->pub.region_calls),
+              profile_call_cmp);
     if (ret == 0 && profile_build_index(pi) < 0) {
         snprintf(errbuf, errlen, "%s", strerror(ENOMEM));
         ret = -ENOMEM;
@@ -722,6 +842,10 @@ void prof_profile_free(struct prof_profile *p)
     for (size_t i = 0; i < p->nsnapshots; i++)
         free(p->snapshots[i].entries);
     free(p->snapshots);
+    for (size_t i = 0; i < p->nregions; i++)
+        free(p->regions[i].name);
+    free(p->regions);
+    free(p->region_calls);
     free(p->intervals);
     for (size_t i = 0; i < p->nalerts; i++) {
         free(p->alerts[i].rule);

@@ -13,6 +13,8 @@
 #include <zlib.h>
 
 #define READER_MAX_FRAMES 1024
+/* SAMPLES: the first writers wrote 6 fields per sample (no region_call), later ones 7. */
+#define READER_SAMPLE_MIN_FIELDS 6
 /* Deflate cannot expand by more than ~1032:1; a raw_len beyond this bound for its stored_len is a lie,
  * and refusing it keeps the payload allocation proportional to the bytes really present. */
 #define READER_MAX_RATIO 1040u
@@ -56,6 +58,10 @@ struct prof_reader {
     size_t frees_cap;
     struct prof_rec_heap_entry *heap;
     size_t heap_cap;
+    struct prof_rec_region_bucket *rbuckets; /* REGION_STATS buckets */
+    size_t rbuckets_cap;
+    struct prof_rec_region_call *rcalls;     /* REGION_CALLS */
+    size_t rcalls_cap;
     struct prof_rec_counter *metrics; /* METRICS pairs */
     size_t metrics_cap;
 };
@@ -223,6 +229,8 @@ void prof_reader_close(struct prof_reader *r)
     free(r->allocs);
     free(r->frees);
     free(r->heap);
+    free(r->rbuckets);
+    free(r->rcalls);
     free(r->metrics);
     free(r);
 }
@@ -437,7 +445,7 @@ static const char *dec_samples(struct prof_reader *r, struct fmt_cursor *c,
                                struct prof_rec_samples *s)
 {
     uint64_t nfields = dec_opt(c);
-    if (nfields < FMT_SAMPLE_FIELDS)
+    if (nfields < READER_SAMPLE_MIN_FIELDS)
         return "SAMPLES with fewer than 6 fields per sample";
     uint64_t count = dec_opt(c);
     /* Every field takes at least one byte: check before allocating. */
@@ -455,7 +463,8 @@ static const char *dec_samples(struct prof_reader *r, struct fmt_cursor *c,
         x->weight = fmt_get_varint(c);
         x->kind = fmt_get_varint(c);
         x->region_id = fmt_get_varint(c);
-        for (uint64_t f = FMT_SAMPLE_FIELDS; f < nfields; f++)
+        x->region_call = nfields >= 7 ? fmt_get_varint(c) : 0;
+        for (uint64_t f = 7; f < nfields; f++)
             (void)fmt_get_varint(c);
     }
     s->count = (size_t)count;
@@ -574,12 +583,66 @@ static const char *dec_metrics(struct prof_reader *r, struct fmt_cursor *c,
     return NULL;
 }
 
+/* REGION_STATS: fixed fields, then nbuckets (bucket, count) pairs. */
+static const char *dec_region_stats(struct prof_reader *r, struct fmt_cursor *c,
+                                    struct prof_rec_region_stats *st)
+{
+    st->region_id = dec_opt(c);
+    st->count = dec_opt(c);
+    st->total_ns = dec_opt(c);
+    st->min_ns = dec_opt(c);
+    st->max_ns = dec_opt(c);
+    uint64_t n = dec_opt(c);
+    if (n > fmt_cursor_left(c) / 2)
+        return "bucket count larger than the record";
+    if (reader_grow(&r->rbuckets, &r->rbuckets_cap, (size_t)n, sizeof(*r->rbuckets)) < 0)
+        return "out of memory";
+    for (uint64_t i = 0; i < n; i++) {
+        r->rbuckets[i].bucket = fmt_get_varint(c);
+        r->rbuckets[i].count = fmt_get_varint(c);
+    }
+    st->nbuckets = (size_t)n;
+    st->buckets = r->rbuckets;
+    return NULL;
+}
+
+/* REGION_CALLS: like SAMPLES, nfields (>= 6) varints per call, extra fields skipped. */
+static const char *dec_region_calls(struct prof_reader *r, struct fmt_cursor *c,
+                                    struct prof_rec_region_calls *rc)
+{
+    uint64_t nfields = dec_opt(c);
+    if (nfields < FMT_REGION_CALL_FIELDS)
+        return "REGION_CALLS with fewer than 6 fields per call";
+    uint64_t count = dec_opt(c);
+    if (count > fmt_cursor_left(c) / nfields)
+        return "call count larger than the record";
+    if (reader_grow(&r->rcalls, &r->rcalls_cap, (size_t)count, sizeof(*r->rcalls)) < 0)
+        return "out of memory";
+    for (uint64_t i = 0; i < count; i++) {
+        struct prof_rec_region_call *x = &r->rcalls[i];
+        x->tid = fmt_get_varint(c);
+        x->call_id = fmt_get_varint(c);
+        x->region_id = fmt_get_varint(c);
+        x->start_ns = fmt_get_varint(c);
+        x->duration_ns = fmt_get_varint(c);
+        x->parent_call = fmt_get_varint(c);
+        for (uint64_t f = FMT_REGION_CALL_FIELDS; f < nfields; f++)
+            (void)fmt_get_varint(c);
+    }
+    rc->count = (size_t)count;
+    rc->calls = r->rcalls;
+    return NULL;
+}
+
 static const char *reader_type_name(uint32_t type)
 {
     switch (type) {
     case FMT_REC_ALLOC_SAMPLES: return "ALLOC_SAMPLES";
     case FMT_REC_FREES: return "FREES";
     case FMT_REC_HEAP_SNAPSHOT: return "HEAP_SNAPSHOT";
+    case FMT_REC_REGION_DEF: return "REGION_DEF";
+    case FMT_REC_REGION_STATS: return "REGION_STATS";
+    case FMT_REC_REGION_CALLS: return "REGION_CALLS";
     case FMT_REC_METRICS: return "METRICS";
     case FMT_REC_ALERT: return "ALERT";
     default: break;
@@ -624,6 +687,13 @@ static const char *reader_decode(struct prof_reader *r, uint32_t type, struct pr
     case FMT_REC_ALLOC_SAMPLES: why = dec_allocs(r, &c, &rec->u.allocs); break;
     case FMT_REC_FREES: why = dec_frees(r, &c, &rec->u.frees); break;
     case FMT_REC_HEAP_SNAPSHOT: why = dec_heap(r, &c, &rec->u.heap); break;
+    case FMT_REC_REGION_DEF:
+        rec->u.region_def.region_id = dec_opt(&c);
+        rec->u.region_def.name = dec_opt_str(r, &c);
+        rec->u.region_def.parent_id = dec_opt(&c);
+        break;
+    case FMT_REC_REGION_STATS: why = dec_region_stats(r, &c, &rec->u.region_stats); break;
+    case FMT_REC_REGION_CALLS: why = dec_region_calls(r, &c, &rec->u.region_calls); break;
     case FMT_REC_METRICS: why = dec_metrics(r, &c, &rec->u.metrics); break;
     case FMT_REC_ALERT:
         rec->u.alert.time_ns = dec_opt(&c);

@@ -63,6 +63,7 @@ struct prof_rec_sample {
     uint64_t tid, stack_id;
     uint64_t time_ns; /* absolute within the run: deltas already summed */
     uint64_t weight, kind, region_id;
+    uint64_t region_call; /* field 7; 0 when the record has 6 fields */
 };
 
 struct prof_rec_samples {
@@ -125,6 +126,34 @@ struct prof_rec_warning {
     const char *message;
 };
 
+/* REGION_DEF (type 21): a region path node. */
+struct prof_rec_region_def {
+    uint64_t region_id;
+    const char *name;
+    uint64_t parent_id; /* 0 = outermost */
+};
+
+/* REGION_STATS (type 22): one node's calls in one flush interval. */
+struct prof_rec_region_bucket {
+    uint64_t bucket, count;
+};
+
+struct prof_rec_region_stats {
+    uint64_t region_id, count, total_ns, min_ns, max_ns;
+    size_t nbuckets;
+    const struct prof_rec_region_bucket *buckets;
+};
+
+/* REGION_CALLS (type 23): region calls that had a sample inside them. */
+struct prof_rec_region_call {
+    uint64_t tid, call_id, region_id, start_ns, duration_ns, parent_call;
+};
+
+struct prof_rec_region_calls {
+    size_t count;
+    const struct prof_rec_region_call *calls;
+};
+
 /* METRICS (type 19): one interval of the run's timeline (keys: docs/format.md, PROF_MET_*). */
 struct prof_rec_metrics {
     uint64_t time_ns;     /* end of the interval */
@@ -157,6 +186,9 @@ struct prof_record {
         struct prof_rec_allocs allocs;         /* FMT_REC_ALLOC_SAMPLES */
         struct prof_rec_frees frees;           /* FMT_REC_FREES */
         struct prof_rec_heap_snapshot heap;    /* FMT_REC_HEAP_SNAPSHOT */
+        struct prof_rec_region_def region_def;     /* FMT_REC_REGION_DEF */
+        struct prof_rec_region_stats region_stats; /* FMT_REC_REGION_STATS */
+        struct prof_rec_region_calls region_calls; /* FMT_REC_REGION_CALLS */
         struct prof_rec_metrics metrics;       /* FMT_REC_METRICS */
         struct prof_rec_alert alert;           /* FMT_REC_ALERT */
     } u;
@@ -220,7 +252,10 @@ struct prof_sample {
     uint32_t kind;    /* FMT_KIND_*, or PROF_KIND_ALLOC */
     uint64_t time_ns; /* relative to the start of its process's run */
     uint64_t weight;  /* periods; PROF_KIND_ALLOC: estimated bytes */
-    uint64_t region_id;
+    uint64_t region_id;   /* the file's region id, as written (0 = none) */
+    uint32_t region;      /* innermost region: index + 1 into prof_profile.regions, 0 = none or
+                           * an id without REGION_DEF */
+    uint64_t region_call; /* the file's call id of that region call (REGION_CALLS), 0 = none */
     /* PROF_KIND_ALLOC only (0 otherwise): */
     uint64_t size;     /* bytes requested */
     uint64_t alloc_id; /* writer's id, unique per process */
@@ -270,6 +305,29 @@ struct prof_alert {
     char *rule, *value, *message;
 };
 
+/* Latency histogram of a region: docs/format.md REGION_STATS bucket numbering (16 per power of
+ * two; the last bucket also holds everything longer). */
+#define PROF_REGION_BUCKETS 672
+
+/* A region path node of one process, its REGION_STATS summed. */
+struct prof_region {
+    uint32_t process;
+    uint64_t id;      /* the file's region_id */
+    char *name;
+    uint32_t parent;  /* index + 1 into prof_profile.regions, 0 = outermost */
+    uint64_t count, total_ns, min_ns, max_ns; /* min_ns = UINT64_MAX without calls */
+    uint64_t hist[PROF_REGION_BUCKETS];
+};
+
+/* A region call that had samples inside it (REGION_CALLS). */
+struct prof_region_call {
+    uint32_t process, tid;
+    uint64_t call_id;     /* the samples' region_call */
+    uint32_t region;      /* index + 1 into prof_profile.regions */
+    uint64_t start_ns, duration_ns;
+    uint64_t parent_call; /* enclosing call's call_id in the same process, 0 = outermost */
+};
+
 struct prof_thread {
     uint32_t process;
     uint32_t tid;
@@ -309,6 +367,10 @@ struct prof_profile {
     struct prof_thread *threads;
     size_t nsnapshots;
     struct prof_heap_snapshot *snapshots; /* file order: per process, in time order */
+    size_t nregions;
+    struct prof_region *regions;            /* per process, in REGION_DEF order */
+    size_t nregion_calls;
+    struct prof_region_call *region_calls;  /* sorted by (process, call_id) */
     size_t nintervals;
     struct prof_interval *intervals; /* file order: per process, in time order */
     size_t nalerts;
@@ -324,6 +386,10 @@ struct prof_profile {
 int prof_profile_load(const char *const *files, size_t nfiles, struct prof_profile **out,
                       char *errbuf, size_t errlen);
 void prof_profile_free(struct prof_profile *p);
+
+/* The region call `call_id` of `process`, or NULL (calls without samples are not recorded). */
+const struct prof_region_call *prof_profile_find_region_call(const struct prof_profile *p,
+                                                             uint32_t process, uint64_t call_id);
 
 /* Value of a counter summed over processes (0 if absent). */
 uint64_t prof_profile_counter(const struct prof_profile *p, uint64_t key);

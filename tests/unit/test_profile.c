@@ -160,7 +160,7 @@ static void test_undefined_stack(void **state)
     tg_stack(&g, 1, 0, 1, frames);
     tg_sample1(&g, 5, 1, 100, 1);
     tg_flush(&g);
-    struct prof_rec_sample s[3] = {{5, 1, 200, 1, 0, 0}, {5, 99, 300, 1, 0, 0}, {5, 1, 400, 1, 0, 0}};
+    struct prof_rec_sample s[3] = {{5, 1, 200, 1, 0, 0, 0}, {5, 99, 300, 1, 0, 0, 0}, {5, 1, 400, 1, 0, 0, 0}};
     tg_samples(&g, 6, 3, s);
     tg_end(&g, 1000, 0);
     tg_flush(&g);

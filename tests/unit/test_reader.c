@@ -49,9 +49,9 @@ static void test_round_trip(void **state)
     struct prof_rec_module vdso = {.module_id = 2, .path = "[vdso]"};
     uint64_t frames[5] = {UINT64_MAX, 1, BIG, 0x401000, 0};
     uint64_t one[1] = {0x1234};
-    struct prof_rec_sample s[3] = {{7, UINT64_MAX, 5, 1, 0, 0},
-                                   {BIG, 1, 1000000, UINT64_MAX, 2, BIG},
-                                   {8, 1, 999, 3, 1, 4}}; /* time goes backwards: negative delta */
+    struct prof_rec_sample s[3] = {{7, UINT64_MAX, 5, 1, 0, 0, 0},
+                                   {BIG, 1, 1000000, UINT64_MAX, 2, BIG, 0},
+                                   {8, 1, 999, 3, 1, 4, 0}}; /* time goes backwards: negative delta */
     struct prof_rec_counter k[3] = {{1, 100}, {13, UINT64_MAX}, {99, 5}};
 
     struct tg g;
@@ -180,7 +180,7 @@ static void test_growth(void **state)
     fmt_buf_reset(&b);
     tg_record(&g, FMT_REC_WARNING, &b);
     fmt_buf_free(&b);
-    struct prof_rec_sample s[2] = {{1, 2, 30, 4, 1, 6}, {11, 12, 60, 14, 2, 16}};
+    struct prof_rec_sample s[2] = {{1, 2, 30, 4, 1, 6, 0}, {11, 12, 60, 14, 2, 16, 0}};
     tg_samples(&g, 8, 2, s);
     tg_flush(&g);
 

@@ -194,8 +194,8 @@ static inline void tg_samples(struct tg *g, uint64_t nfields, size_t count,
         fmt_put_varint(&b, s[i].weight);
         fmt_put_varint(&b, s[i].kind);
         fmt_put_varint(&b, s[i].region_id);
-        for (uint64_t f = 6; f < nfields; f++)
-            fmt_put_varint(&b, f + 1);
+        for (uint64_t f = 6; f < nfields; f++) /* field 7 is region_call; extras 8, 9, ... */
+            fmt_put_varint(&b, f == 6 ? s[i].region_call : f + 1);
     }
     tg_record(g, FMT_REC_SAMPLES, &b);
     fmt_buf_free(&b);
@@ -230,6 +230,59 @@ static inline void tg_allocs(struct tg *g, uint64_t nfields, size_t count,
             fmt_put_varint(&b, f + 1);
     }
     tg_record(g, FMT_REC_ALLOC_SAMPLES, &b);
+    fmt_buf_free(&b);
+}
+
+/* REGION_DEF. */
+static inline void tg_region_def(struct tg *g, uint64_t id, const char *name, uint64_t parent)
+{
+    struct fmt_buf b;
+    fmt_buf_init(&b);
+    fmt_put_varint(&b, id);
+    fmt_put_string(&b, name);
+    fmt_put_varint(&b, parent);
+    tg_record(g, FMT_REC_REGION_DEF, &b);
+    fmt_buf_free(&b);
+}
+
+/* REGION_STATS with st->nbuckets (bucket, count) pairs. */
+static inline void tg_region_stats(struct tg *g, const struct prof_rec_region_stats *st)
+{
+    struct fmt_buf b;
+    fmt_buf_init(&b);
+    fmt_put_varint(&b, st->region_id);
+    fmt_put_varint(&b, st->count);
+    fmt_put_varint(&b, st->total_ns);
+    fmt_put_varint(&b, st->min_ns);
+    fmt_put_varint(&b, st->max_ns);
+    fmt_put_varint(&b, st->nbuckets);
+    for (size_t i = 0; i < st->nbuckets; i++) {
+        fmt_put_varint(&b, st->buckets[i].bucket);
+        fmt_put_varint(&b, st->buckets[i].count);
+    }
+    tg_record(g, FMT_REC_REGION_STATS, &b);
+    fmt_buf_free(&b);
+}
+
+/* REGION_CALLS with `nfields` per call (>= 6: extras written as 7, 8, ...). */
+static inline void tg_region_calls(struct tg *g, uint64_t nfields, size_t count,
+                                   const struct prof_rec_region_call *c)
+{
+    struct fmt_buf b;
+    fmt_buf_init(&b);
+    fmt_put_varint(&b, nfields);
+    fmt_put_varint(&b, count);
+    for (size_t i = 0; i < count; i++) {
+        fmt_put_varint(&b, c[i].tid);
+        fmt_put_varint(&b, c[i].call_id);
+        fmt_put_varint(&b, c[i].region_id);
+        fmt_put_varint(&b, c[i].start_ns);
+        fmt_put_varint(&b, c[i].duration_ns);
+        fmt_put_varint(&b, c[i].parent_call);
+        for (uint64_t f = 6; f < nfields; f++)
+            fmt_put_varint(&b, f + 1);
+    }
+    tg_record(g, FMT_REC_REGION_CALLS, &b);
     fmt_buf_free(&b);
 }
 
