@@ -2,6 +2,7 @@
 /* profreport: symbolized cumulative, self and hotspot-line tables (or folded stacks) of profiles. */
 #include "aggregate.h"
 #include "alloc.h"
+#include "regions.h"
 #include "report.h"
 #include "wall.h"
 
@@ -35,6 +36,13 @@ static void usage(FILE *out)
             "                     or allocated bytes per stack with --format collapsed\n"
             "  --leaks            live at exit: leak and growth tables, or live bytes per stack\n"
             "                     with --format collapsed\n"
+            "  --regions          regions only: calls, total, mean, p50/p95/p99, max, samples on and\n"
+            "                     off CPU per region (prof_region_begin/end, PROF_REGION)\n"
+            "  --region NAME      every table and export: only samples inside region NAME (at any\n"
+            "                     depth of the sample's region path)\n"
+            "  --slow-region NAME --slower-than MS\n"
+            "                     only samples of the calls of region NAME that lasted more than MS\n"
+            "                     milliseconds (the slow tail's profile)\n"
             "  A profile with allocation samples gets the allocation tables after the time tables;\n"
             "  its collapsed output is allocated bytes when it holds no timer samples.\n"
             "exit status: 0 ok, 2 missing, foreign, truncated or corrupt file, or usage error\n");
@@ -79,7 +87,8 @@ static int report_damage(const struct prof_profile *p)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_NO_INLINE = 256, OPT_LEAVES, OPT_BLOCK_MS, OPT_ALLOC, OPT_LEAKS };
+    enum { OPT_NO_INLINE = 256, OPT_LEAVES, OPT_BLOCK_MS, OPT_ALLOC, OPT_LEAKS, OPT_REGIONS, OPT_REGION, OPT_SLOW_REGION,
+           OPT_SLOWER };
     static const struct option longopts[] = {
         {"top", required_argument, NULL, 'n'},
         {"thread", required_argument, NULL, 't'},
@@ -90,12 +99,18 @@ int main(int argc, char **argv)
         {"block-ms", required_argument, NULL, OPT_BLOCK_MS},
         {"alloc", no_argument, NULL, OPT_ALLOC},
         {"leaks", no_argument, NULL, OPT_LEAKS},
+        {"regions", no_argument, NULL, OPT_REGIONS},
+        {"region", required_argument, NULL, OPT_REGION},
+        {"slow-region", required_argument, NULL, OPT_SLOW_REGION},
+        {"slower-than", required_argument, NULL, OPT_SLOWER},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct report_options ro = {.top = 20};
     struct agg_options ao = {0};
     struct wall_options wo = {.block_ms = 100};
+    struct region_filter rf = {.slower_than_ms = -1};
+    int regions_only = 0;
     int collapsed = 0, dump = 0, leaves = 0, alloc_only = 0, leaks = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -136,6 +151,18 @@ int main(int argc, char **argv)
             wo.block_ms = (uint64_t)v;
             break;
         }
+        case OPT_REGIONS: regions_only = 1; break;
+        case OPT_REGION: rf.region = optarg; break;
+        case OPT_SLOW_REGION: rf.slow_region = optarg; break;
+        case OPT_SLOWER: {
+            char *end = NULL;
+            errno = 0;
+            double v = strtod(optarg, &end);
+            if (!*optarg || *end || errno || !(v >= 0))
+                return usage_error("--slower-than needs a number of milliseconds >= 0", optarg);
+            rf.slower_than_ms = v;
+            break;
+        }
         case 'h': usage(stdout); return EXIT_OK;
         default:
             return usage_error("unknown or incomplete option", argv[optind - 1]);
@@ -143,6 +170,8 @@ int main(int argc, char **argv)
     }
     if (optind >= argc)
         return usage_error("no profile given", NULL);
+    if ((rf.slow_region != NULL) != (rf.slower_than_ms >= 0))
+        return usage_error("--slow-region and --slower-than go together", NULL);
     char **files = argv + optind;
     int nfiles = argc - optind;
     if (dump)
@@ -156,6 +185,19 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < p->nwarnings; i++)
         fprintf(stderr, "profreport: warning: %s\n", p->warnings[i]);
+    if ((rf.region || rf.slow_region) && regions_filter(p, &rf, err, sizeof(err)) < 0) {
+        fprintf(stderr, "profreport: %s: %s\n", files[0], err);
+        prof_profile_free(p);
+        return EXIT_TROUBLE;
+    }
+    if (regions_only) {
+        regions_report_text(stdout, p, ro.top);
+        int st = fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_TROUBLE;
+        if (p->damaged)
+            st = report_damage(p);
+        prof_profile_free(p);
+        return st;
+    }
     /* Allocation views (alloc.h): asked for, or the only data the profile holds. */
     int has_alloc = alloc_present(p);
     if ((alloc_only || leaks) && !has_alloc) {
@@ -190,6 +232,10 @@ int main(int argc, char **argv)
         rc = wall_report_text(stdout, p, a, &ao, &ro, &wo, err, sizeof(err));
     else
         report_text(stdout, p, a, &ro);
+    if (rc == 0 && p->nregions && !leaves && !collapsed && !alloc_view) {
+        fputc('\n', stdout);
+        regions_report_text(stdout, p, ro.top);
+    }
     if (rc == 0 && has_alloc && !leaves && !collapsed)
         rc = alloc_report_text(stdout, p, &alo, err, sizeof(err));
     int status = EXIT_OK;
