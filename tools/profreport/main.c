@@ -2,8 +2,10 @@
 /* profreport: symbolized cumulative, self and hotspot-line tables (or folded stacks) of profiles. */
 #include "aggregate.h"
 #include "alloc.h"
+#include "follow.h"
 #include "regions.h"
 #include "report.h"
+#include "timeline.h"
 #include "wall.h"
 
 #include <prof/dump.h>
@@ -43,6 +45,14 @@ static void usage(FILE *out)
             "  --slow-region NAME --slower-than MS\n"
             "                     only samples of the calls of region NAME that lasted more than MS\n"
             "                     milliseconds (the slow tail's profile)\n"
+                        "  --timeline         the run over time: metrics per interval (CPU, RSS, threads,\n"
+            "                     samples, drops, live heap, off-CPU) as a table and charts, alerts\n"
+            "  --from S, --to S   every table and export: only samples from S to S seconds after\n"
+            "                     the start of the run (allocation tables: allocations made then)\n"
+            "  --alerts           alerts (PROF_ALERT) with the top stacks of their interval\n"
+            "  --follow           live view of a profile being written: top functions and\n"
+            "                     metrics every second until the run ends (one FILE)\n"
+            "  A profile with alerts gets an Alerts section at the end of the text report.\n"
             "  A profile with allocation samples gets the allocation tables after the time tables;\n"
             "  its collapsed output is allocated bytes when it holds no timer samples.\n"
             "exit status: 0 ok, 2 missing, foreign, truncated or corrupt file, or usage error\n");
@@ -88,7 +98,8 @@ static int report_damage(const struct prof_profile *p)
 int main(int argc, char **argv)
 {
     enum { OPT_NO_INLINE = 256, OPT_LEAVES, OPT_BLOCK_MS, OPT_ALLOC, OPT_LEAKS, OPT_REGIONS, OPT_REGION, OPT_SLOW_REGION,
-           OPT_SLOWER };
+           OPT_SLOWER,
+           OPT_TIMELINE, OPT_FROM, OPT_TO, OPT_ALERTS, OPT_FOLLOW };
     static const struct option longopts[] = {
         {"top", required_argument, NULL, 'n'},
         {"thread", required_argument, NULL, 't'},
@@ -103,6 +114,11 @@ int main(int argc, char **argv)
         {"region", required_argument, NULL, OPT_REGION},
         {"slow-region", required_argument, NULL, OPT_SLOW_REGION},
         {"slower-than", required_argument, NULL, OPT_SLOWER},
+        {"timeline", no_argument, NULL, OPT_TIMELINE},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"to", required_argument, NULL, OPT_TO},
+        {"alerts", no_argument, NULL, OPT_ALERTS},
+        {"follow", no_argument, NULL, OPT_FOLLOW},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -111,6 +127,8 @@ int main(int argc, char **argv)
     struct wall_options wo = {.block_ms = 100};
     struct region_filter rf = {.slower_than_ms = -1};
     int regions_only = 0;
+    struct timeline_options tlo = {0};
+    int timeline_only = 0, alerts_only = 0, follow = 0, have_from = 0, have_to = 0;
     int collapsed = 0, dump = 0, leaves = 0, alloc_only = 0, leaks = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -163,6 +181,17 @@ int main(int argc, char **argv)
             rf.slower_than_ms = v;
             break;
         }
+        case OPT_TIMELINE: timeline_only = 1; break;
+        case OPT_ALERTS: alerts_only = 1; break;
+        case OPT_FOLLOW: follow = 1; break;
+        case OPT_FROM:
+        case OPT_TO:
+            if (timeline_parse_seconds(optarg, c == OPT_FROM ? &tlo.from_ns : &tlo.to_ns) < 0)
+                return usage_error(c == OPT_FROM ? "--from needs seconds >= 0"
+                                                 : "--to needs seconds >= 0",
+                                   optarg);
+            *(c == OPT_FROM ? &have_from : &have_to) = 1;
+            break;
         case 'h': usage(stdout); return EXIT_OK;
         default:
             return usage_error("unknown or incomplete option", argv[optind - 1]);
@@ -176,6 +205,23 @@ int main(int argc, char **argv)
     int nfiles = argc - optind;
     if (dump)
         return run_dump(files, nfiles);
+    /* --from/--to: a window [from, to) of each run; a missing end is the run's start or end. */
+    if ((have_from || have_to) && !have_to)
+        tlo.to_ns = UINT64_MAX;
+    if ((have_from || have_to) && tlo.to_ns <= tlo.from_ns)
+        return usage_error("--to must be later than --from", NULL);
+    tlo.top = ro.top < 5 ? ro.top : 5;
+    tlo.thread = ao.thread;
+    tlo.sym_flags = ao.sym_flags;
+    ao.from_ns = ro.from_ns = tlo.from_ns;
+    ao.to_ns = ro.to_ns = tlo.to_ns;
+    if (follow) {
+        if (nfiles != 1)
+            return usage_error("--follow takes one file", NULL);
+        struct follow_options fo = {.top = ro.top < 15 ? ro.top : 15, .thread = ao.thread,
+                                    .sym_flags = ao.sym_flags};
+        return follow_run(stdout, files[0], &fo) == 0 ? EXIT_OK : EXIT_TROUBLE;
+    }
 
     struct prof_profile *p = NULL;
     char err[1024] = "";
@@ -198,6 +244,21 @@ int main(int argc, char **argv)
         prof_profile_free(p);
         return st;
     }
+    if (timeline_only || alerts_only) {
+        if (timeline_only)
+            timeline_report(stdout, p, &tlo);
+        else if (p->nalerts == 0)
+            printf("No alerts (rules are set with PROF_ALERT when recording)\n");
+        int st = timeline_alerts(stdout, p, &tlo, err, sizeof(err)) == 0 ? EXIT_OK : EXIT_TROUBLE;
+        if (st != EXIT_OK)
+            fprintf(stderr, "profreport: %s\n", err);
+        if (fflush(stdout) != 0 || ferror(stdout))
+            st = EXIT_TROUBLE;
+        if (p->damaged)
+            st = report_damage(p);
+        prof_profile_free(p);
+        return st;
+    }
     /* Allocation views (alloc.h): asked for, or the only data the profile holds. */
     int has_alloc = alloc_present(p);
     if ((alloc_only || leaks) && !has_alloc) {
@@ -208,7 +269,7 @@ int main(int argc, char **argv)
     }
     int alloc_view = !leaves && (alloc_only || leaks || (has_alloc && !alloc_has_timer_samples(p)));
     struct alloc_options alo = {.top = ro.top, .thread = ao.thread, .sym_flags = ao.sym_flags,
-                                .leaks_only = leaks};
+                                .leaks_only = leaks, .from_ns = tlo.from_ns, .to_ns = tlo.to_ns};
     ao.keep_leaves = leaves;
     ao.folded = collapsed;
     struct agg *a = NULL;
@@ -238,6 +299,8 @@ int main(int argc, char **argv)
     }
     if (rc == 0 && has_alloc && !leaves && !collapsed)
         rc = alloc_report_text(stdout, p, &alo, err, sizeof(err));
+    if (rc == 0 && p->nalerts && !leaves && !collapsed)
+        rc = timeline_alerts(stdout, p, &tlo, err, sizeof(err));
     int status = EXIT_OK;
     if (rc != 0) {
         fprintf(stderr, "profreport: %s\n", err);
