@@ -45,7 +45,7 @@ static void usage(FILE *out)
             "  --slow-region NAME --slower-than MS\n"
             "                     only samples of the calls of region NAME that lasted more than MS\n"
             "                     milliseconds (the slow tail's profile)\n"
-                        "  --timeline         the run over time: metrics per interval (CPU, RSS, threads,\n"
+            "  --timeline         the run over time: metrics per interval (CPU, RSS, threads,\n"
             "                     samples, drops, live heap, off-CPU) as a table and charts, alerts\n"
             "  --from S, --to S   every table and export: only samples from S to S seconds after\n"
             "                     the start of the run (allocation tables: allocations made then)\n"
