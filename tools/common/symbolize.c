@@ -437,8 +437,22 @@ static const char *sym_die_name(Dwarf_Die *die)
     return s;
 }
 
-static void sym_die_location(Dwarf_Die *die, char *out, size_t outlen, const char *fallback)
+/* Where a function is: for a function body, the line of its first instruction (the declaration's
+ * place may be a header, e.g. a libc prototype the definition shadows); otherwise, as for inlined
+ * code, the declaration. */
+static void sym_die_location(Dwarf_Die *die, Dwarf_Die *cu, char *out, size_t outlen,
+                             const char *fallback)
 {
+    Dwarf_Addr low;
+    if (dwarf_tag(die) == DW_TAG_subprogram && dwarf_lowpc(die, &low) == 0) {
+        Dwarf_Line *l = dwarf_getsrc_die(cu, low);
+        int line = 0;
+        const char *src = l ? dwarf_linesrc(l, NULL, NULL) : NULL;
+        if (src && dwarf_lineno(l, &line) == 0 && line > 0) {
+            snprintf(out, outlen, "%s:%d", sym_basename(src), line);
+            return;
+        }
+    }
     const char *file = dwarf_decl_file(die);
     int line = 0;
     if (file && dwarf_decl_line(die, &line) == 0 && line > 0)
@@ -490,7 +504,7 @@ static size_t sym_dwarf_frames(struct sym_module *m, uint64_t addr, struct sym_p
         } else {
             const char *name = sym_die_name(s);
             p->name = sym_demangle(name ? name : "??");
-            sym_die_location(s, p->location, sizeof(p->location), m->base);
+            sym_die_location(s, &cudie, p->location, sizeof(p->location), m->base);
         }
         p->file = file;
         p->line = line > 0 ? (uint32_t)line : 0;
