@@ -2,6 +2,7 @@
 /* profreport: symbolized cumulative, self and hotspot-line tables (or folded stacks) of profiles. */
 #include "aggregate.h"
 #include "alloc.h"
+#include "export.h"
 #include "follow.h"
 #include "regions.h"
 #include "report.h"
@@ -28,7 +29,11 @@ static void usage(FILE *out)
             "                  FILE...\n"
             "  --top N            rows per table (default 20, 0 = all)\n"
             "  --thread TID|NAME  only samples of that thread (id or name)\n"
-            "  --format FORMAT    text (default): header and tables; collapsed: folded stacks\n"
+            "  --format FORMAT    text (default): header and tables; collapsed: folded stacks;\n"
+            "                     pprof: gzipped profile.proto; svg: flame graph; json: tables\n"
+            "  -o FILE            write the output to FILE (pprof and svg; default stdout)\n"
+            "  --diff BASE        with --format svg: differential flame graph against BASE\n"
+            "  --annotate FUNC    source of FUNC with samples per line (--source-dir DIR remaps)\n"
             "  --dump             print every record of the files (docs/format.md terms)\n"
             "  --no-inline        do not expand inlined calls into frames\n"
             "  --leaf-addresses   debug: per distinct leaf address, 'ADDR MODULE BIAS WEIGHT NAME'\n"
@@ -97,8 +102,8 @@ static int report_damage(const struct prof_profile *p)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_NO_INLINE = 256, OPT_LEAVES, OPT_BLOCK_MS, OPT_ALLOC, OPT_LEAKS, OPT_REGIONS, OPT_REGION, OPT_SLOW_REGION,
-           OPT_SLOWER,
+    enum { OPT_NO_INLINE = 256, OPT_LEAVES, OPT_BLOCK_MS, OPT_ALLOC, OPT_LEAKS, OPT_DIFF,
+           OPT_ANNOTATE, OPT_SOURCE_DIR, OPT_REGIONS, OPT_REGION, OPT_SLOW_REGION, OPT_SLOWER,
            OPT_TIMELINE, OPT_FROM, OPT_TO, OPT_ALERTS, OPT_FOLLOW };
     static const struct option longopts[] = {
         {"top", required_argument, NULL, 'n'},
@@ -110,6 +115,10 @@ int main(int argc, char **argv)
         {"block-ms", required_argument, NULL, OPT_BLOCK_MS},
         {"alloc", no_argument, NULL, OPT_ALLOC},
         {"leaks", no_argument, NULL, OPT_LEAKS},
+        {"output", required_argument, NULL, 'o'},
+        {"diff", required_argument, NULL, OPT_DIFF},
+        {"annotate", required_argument, NULL, OPT_ANNOTATE},
+        {"source-dir", required_argument, NULL, OPT_SOURCE_DIR},
         {"regions", no_argument, NULL, OPT_REGIONS},
         {"region", required_argument, NULL, OPT_REGION},
         {"slow-region", required_argument, NULL, OPT_SLOW_REGION},
@@ -125,13 +134,14 @@ int main(int argc, char **argv)
     struct report_options ro = {.top = 20};
     struct agg_options ao = {0};
     struct wall_options wo = {.block_ms = 100};
+    struct export_options eo = {.format = EXPORT_NONE};
     struct region_filter rf = {.slower_than_ms = -1};
     int regions_only = 0;
     struct timeline_options tlo = {0};
     int timeline_only = 0, alerts_only = 0, follow = 0, have_from = 0, have_to = 0;
     int collapsed = 0, dump = 0, leaves = 0, alloc_only = 0, leaks = 0, c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
         switch (c) {
         case 'n': {
             char *end = NULL;
@@ -152,10 +162,14 @@ int main(int argc, char **argv)
                 collapsed = 0;
             else if (strcmp(optarg, "collapsed") == 0)
                 collapsed = 1;
-            else
-                return usage_error("unknown format (text, collapsed)", optarg);
+            else if ((eo.format = export_format(optarg)) == EXPORT_NONE)
+                return usage_error("unknown format (text, collapsed, pprof, svg, json)", optarg);
             break;
         case 'd': dump = 1; break;
+        case 'o': eo.output = optarg; break;
+        case OPT_DIFF: eo.diff_base = optarg; break;
+        case OPT_ANNOTATE: eo.annotate = optarg; break;
+        case OPT_SOURCE_DIR: eo.source_dir = optarg; break;
         case OPT_NO_INLINE: ao.sym_flags |= SYM_NO_INLINE; break;
         case OPT_LEAVES: leaves = 1; break;
         case OPT_ALLOC: alloc_only = 1; break;
@@ -270,6 +284,19 @@ int main(int argc, char **argv)
     int alloc_view = !leaves && (alloc_only || leaks || (has_alloc && !alloc_has_timer_samples(p)));
     struct alloc_options alo = {.top = ro.top, .thread = ao.thread, .sym_flags = ao.sym_flags,
                                 .leaks_only = leaks, .from_ns = tlo.from_ns, .to_ns = tlo.to_ns};
+    if (eo.format != EXPORT_NONE || eo.annotate) {
+        /* pprof, svg, json and --annotate (export.h) build their own aggregations. */
+        eo.alloc_view = alloc_view;
+        eo.leaks = leaks;
+        eo.ao = ao;
+        eo.ro = ro;
+        eo.wo = wo;
+        int status = export_run(p, &eo) == 0 ? EXIT_OK : EXIT_TROUBLE;
+        if (p->damaged)
+            status = report_damage(p);
+        prof_profile_free(p);
+        return status;
+    }
     ao.keep_leaves = leaves;
     ao.folded = collapsed;
     struct agg *a = NULL;
