@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* SVG timeline strip: METRICS intervals as CPU bars and a heap (or RSS) line, alerts as marks,
  * with a drag-to-select window that prints the matching profreport --from/--to command. */
-#include "timeline.h"
+#include "timeline_strip.h"
 
 #include <errno.h>
 #include <inttypes.h>

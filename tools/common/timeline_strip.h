@@ -5,8 +5,8 @@
  * re-renders the graph for it (a flame graph holds no sample times, so it cannot re-filter itself).
  *
  * Thread contract: plain single-threaded tool code. */
-#ifndef PROF_COMMON_TIMELINE_H
-#define PROF_COMMON_TIMELINE_H
+#ifndef PROF_COMMON_TIMELINE_STRIP_H
+#define PROF_COMMON_TIMELINE_STRIP_H
 
 #include <prof/profile.h>
 #include <stdint.h>
