@@ -305,6 +305,8 @@ static int pp_account(struct pp *x, const struct prof_sample *s)
     uint32_t cls;
     if (!pp_values(x, s, v, &cls))
         return 0;
+    if (x->o->to_ns > x->o->from_ns && (s->time_ns < x->o->from_ns || s->time_ns >= x->o->to_ns))
+        return 0;
     if (x->o->thread && !htab_find(&x->thread_ok, ((uint64_t)s->process << 32 | s->tid) + 1))
         return 0;
     /* Exact key: stack (32 bits), process (12 bits), class (2 bits). */

@@ -14,6 +14,7 @@
 
 #include <prof/profile.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum pprof_view { PPROF_CPU, PPROF_WALL, PPROF_ALLOC };
@@ -22,6 +23,7 @@ struct pprof_options {
     enum pprof_view view;
     const char *thread; /* "TID" or a thread name (agg_options.thread); NULL = all */
     int sym_flags;      /* SYM_* flags */
+    uint64_t from_ns, to_ns; /* time window as in agg_options (to_ns > from_ns), else all */
 };
 
 /* Writes the profile to `out` as gzip(profile.proto). Returns 0, or a negative errno with a

@@ -158,7 +158,8 @@ static int ex_pprof(const struct prof_profile *p, const struct export_options *e
     struct pprof_options po = {.view = eo->alloc_view      ? PPROF_ALLOC
                                        : wall_profile(p) ? PPROF_WALL
                                                          : PPROF_CPU,
-                               .thread = eo->ao.thread, .sym_flags = eo->ao.sym_flags};
+                               .thread = eo->ao.thread, .sym_flags = eo->ao.sym_flags,
+                               .from_ns = eo->ao.from_ns, .to_ns = eo->ao.to_ns};
     char err[1024] = "";
     FILE *out = ex_open(eo, 1);
     if (!out)
