@@ -556,12 +556,20 @@ static void write_chunk(uint64_t now_ns, int final)
 static void *flusher_main(void *arg)
 {
     (void)arg;
-    unsigned drain_ms = fl.cfg.flush_ms < 100 ? fl.cfg.flush_ms : 100;
+    uint64_t drain_ns = (uint64_t)(fl.cfg.flush_ms < 100 ? fl.cfg.flush_ms : 100) * 1000000u;
+    uint64_t flush_ns = (uint64_t)fl.cfg.flush_ms * 1000000u;
     pthread_mutex_lock(&fl.lock);
     while (!fl.stopping) {
+        /* Wake for the next drain, or exactly when the next chunk is due if that is sooner, so
+         * intervals keep their length. */
+        uint64_t now_rel = sampler_now_ns(), wait_ns = drain_ns;
+        uint64_t due = fl.last_chunk_ns + flush_ns;
+        if (due > now_rel && due - now_rel < wait_ns)
+            wait_ns = due - now_rel;
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += (long)drain_ms * 1000000L;
+        until.tv_sec += (time_t)(wait_ns / 1000000000u);
+        until.tv_nsec += (long)(wait_ns % 1000000000u);
         until.tv_sec += until.tv_nsec / 1000000000L;
         until.tv_nsec %= 1000000000L;
         pthread_cond_timedwait(&fl.wake, &fl.lock, &until);

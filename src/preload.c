@@ -194,9 +194,6 @@ static void before_exec(void)
 {
     if (!atomic_load(&profiling_on))
         return;
-    char val[4200];
-    snprintf(val, sizeof(val), "%d:%s", (int)getpid(), out_path);
-    setenv(EXEC_ENV, val, 1);
     timer_stop_process();
     flusher_flush_now(1);
 }
@@ -205,18 +202,17 @@ static void after_failed_exec(void)
 {
     if (!atomic_load(&profiling_on))
         return;
-    unsetenv(EXEC_ENV);
     timer_after_fork(); /* restarts the interval timer if that is our source */
 }
 
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
 
-/* envp with PROF_EXEC_OF set from our environment (the caller's envp is not ours to change). */
+/* A copy of envp with PROF_EXEC_OF=pid:path added. Neither the caller's envp nor our own
+ * environment is changed: the caller often passes `environ` itself, which setenv could move. */
 static char **env_with_marker(char *const envp[], char **own)
 {
-    const char *val = getenv(EXEC_ENV);
-    if (!val)
-        return NULL;
+    char val[4200];
+    snprintf(val, sizeof(val), "%d:%s", (int)getpid(), out_path);
     size_t n = 0;
     while (envp && envp[n])
         n++;

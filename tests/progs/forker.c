@@ -50,7 +50,11 @@ int main(int argc, char **argv)
         if (pid == 0) {
             printf("child: %.0f\n", child_work());
             fflush(stdout);
-            execl("/proc/self/exe", argv[0], "exec", (char *)NULL);
+            /* A program that changed its environment passes a heap-allocated `environ` to exec:
+             * the profiler must not move it (a setenv of its own would free the array). */
+            setenv("FORKER_CHILD", "1", 1);
+            char *args[] = {argv[0], "exec", NULL};
+            execvp("/proc/self/exe", args);
             _exit(127);
         }
         ok = pid > 0;
