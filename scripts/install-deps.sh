@@ -8,6 +8,8 @@ pkgs=(build-essential cmake pkg-config libunwind-dev libdw-dev libelf-dev zlib1g
 if [ "${1:-}" = "--test" ]; then
     # strip (binutils) and xz for the stripped-library tests, g++ for the C++ example.
     pkgs+=(binutils xz-utils g++ python3)
+    # go tool pprof reads our pprof export (test_pprof); man checks the man pages (test_install).
+    pkgs+=(golang-go man-db)
 fi
 
 missing=()
