@@ -4,7 +4,8 @@
 # gperftools and perf on bench/workload; accuracy on examples/work532. Not part of ctest.
 #
 # Usage: bench/run_suite.sh [--quick] [--build DIR] [--out DIR] [--reps N] [--work SECONDS]
-#                           [--no-perf] [--no-gperftools]
+#                           [--threads "1 2 8"] [--depths "10 100"] [--rates "100 1000 5000"]
+#                           [--matrix-only] [--no-perf] [--no-gperftools]
 #        bench/run_suite.sh --summarize DIR        (tables again from DIR/raw.tsv)
 #
 # Method (docs/performance.md): for each (threads, depth) group, every configuration — unprofiled,
@@ -17,7 +18,9 @@
 # (about 15 minutes on 2 cores), the fixed cost of a profiled run (a 1 ms workload), and the 5:3:2
 # split of examples/work532 at 1000 Hz (5 runs of 2 CPU-seconds per profiler and timer).
 # --quick: 2 threads, depths 10 and 100, 100 and 1000 Hz, 0.3 CPU-seconds, one accuracy run each
-# (about 2 minutes): a smoke run, not figures to quote.
+# (about 2 minutes): a smoke run, not figures to quote. --matrix-only skips everything after the
+# overhead matrix; with --threads/--depths/--rates it narrows the matrix, e.g. for a longer, more
+# precise look at one cell: --threads 1 --depths 10 --rates "100 1000" --reps 9 --work 3.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,6 +36,10 @@ QUICK=0
 USE_PERF=1
 USE_GPERF=1
 SUMMARIZE_ONLY=
+THREADS_OPT=
+DEPTHS_OPT=
+RATES_OPT=
+MATRIX_ONLY=0
 GPERF_LIB=${GPERFTOOLS_LIB:-/usr/lib/x86_64-linux-gnu/libprofiler.so.0}
 
 die() {
@@ -47,10 +54,14 @@ while (($#)); do
         --out) OUT=${2:?}; shift ;;
         --reps) REPS=${2:?}; shift ;;
         --work) WORK=${2:?}; shift ;;
+        --threads) THREADS_OPT=${2:?}; shift ;;
+        --depths) DEPTHS_OPT=${2:?}; shift ;;
+        --rates) RATES_OPT=${2:?}; shift ;;
+        --matrix-only) MATRIX_ONLY=1 ;;
         --no-perf) USE_PERF=0 ;;
         --no-gperftools) USE_GPERF=0 ;;
         --summarize) SUMMARIZE_ONLY=${2:?}; shift ;;
-        -h | --help) sed -n '3,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '3,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option '$1' (see --help)" ;;
     esac
     shift
@@ -61,6 +72,9 @@ if ((QUICK)); then
     WORK=0.3
     ACC_SECONDS=1
 fi
+[[ -z $THREADS_OPT ]] || THREADS_LIST=$THREADS_OPT
+[[ -z $DEPTHS_OPT ]] || DEPTHS=$DEPTHS_OPT
+[[ -z $RATES_OPT ]] || RATES=$RATES_OPT
 if ! [[ $REPS =~ ^[0-9]+$ ]] || ((REPS < 1)); then die "--reps must be a positive integer"; fi
 
 # ---------------------------------------------------------------- summary (awk over raw.tsv)
@@ -184,7 +198,48 @@ summarize() {
                     (sh > sl ? sprintf("%.2f", (bh - bl) / (sh - sl)) : "n/a")
             }
         }
+        # The three profilers side by side per (threads, depth, rate): overhead (target; perf also
+        # total), effective rate as % of requested, bytes per sample. Noise-level overheads in ().
+        function cell_ovh(c, base, total,    bc, x, noise) {
+            if (!((c SUBSEP "cpu") in cnt)) return "-"
+            bc = median(base SUBSEP "cpu"); noise = 2 * mad(base SUBSEP "cpu")
+            x = median(c SUBSEP (total ? "cpu" : "tcpu"))
+            if (bc == "" || bc <= 0) return "n/a"
+            if (x - bc < noise && bc - x < noise) return sprintf("(%+.1f %%)", 100 * (x / bc - 1))
+            return sprintf("%+.1f %%", 100 * (x / bc - 1))
+        }
+        function side_by_side(    i, j, k, g, hz, base, p, c, line, seenrow) {
+            print "| threads | depth | Hz | overhead libprof | gperftools | perf (target / with perf itself) | rate libprof | gperftools | perf | bytes/sample libprof | gperftools | perf |"
+            print "|---|---|---|---|---|---|---|---|---|---|---|---|"
+            for (i = 1; i <= nc; i++) {
+                split(order[i], k, SUBSEP)
+                if (k[1] != "run" || k[4] == "none") continue
+                g = k[1] SUBSEP k[2] SUBSEP k[3]; hz = k[5]
+                if ((g SUBSEP hz) in seenrow) continue
+                seenrow[g SUBSEP hz] = 1
+                base = g SUBSEP "none" SUBSEP "0"
+                line = sprintf("| %s | %s | %s", k[2], k[3], hz)
+                line = line " | " cell_ovh(g SUBSEP "libprof" SUBSEP hz, base, 0)
+                line = line " | " cell_ovh(g SUBSEP "gperftools" SUBSEP hz, base, 0)
+                c = g SUBSEP "perf" SUBSEP hz
+                line = line " | " cell_ovh(c, base, 0) ((c SUBSEP "cpu") in cnt ? " / " cell_ovh(c, base, 1) : "")
+                split("libprof gperftools perf", p, " ")
+                for (j = 1; j <= 3; j++) {
+                    c = g SUBSEP p[j] SUBSEP hz
+                    line = line " | " (((c SUBSEP "rate") in cnt) ? sprintf("%.1f %%", 100 * median(c SUBSEP "rate") / hz) : "-")
+                }
+                for (j = 1; j <= 3; j++) {
+                    c = g SUBSEP p[j] SUBSEP hz
+                    line = line " | " (((c SUBSEP "bps") in cnt) ? sprintf("%.1f", median(c SUBSEP "bps")) : "-")
+                }
+                print line " |"
+            }
+        }
         END {
+            print "Side by side (bench/workload; overheads in parentheses are within twice the spread of the unprofiled runs):"
+            print ""
+            side_by_side()
+            print ""
             print "Overhead matrix (bench/workload):"
             print ""
             table("run")
@@ -416,6 +471,13 @@ for threads in $THREADS_LIST; do
         done
     done
 done
+
+if ((MATRIX_ONLY)); then
+    echo "elapsed: $((SECONDS - START)) s" >>"$OUT/machine.txt"
+    summarize "$RAW" | tee "$OUT/summary.md"
+    echo "raw data and summary in $OUT"
+    exit 0
+fi
 
 # ---------------------------------------------------------------- unwinders (frame-pointer build)
 
