@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "format.h"
 #include "cfi.h"
+#include "fastclock.h"
 #include "runtime.h"
 
 #include <errno.h>
@@ -361,6 +362,7 @@ static void drain_all(uint64_t now_ns, int refresh_names)
 {
     modules_scan(&fl.defs, now_ns);
     cfi_collect();
+    fastclock_calibrate();
     size_t n = threads_slot_count();
     for (size_t i = 0; i < n; i++) {
         struct thread_state *ts = threads_slot(i);

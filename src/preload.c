@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "format.h"
 #include "cfi.h"
+#include "fastclock.h"
 #include "runtime.h"
 
 #include <dlfcn.h>
@@ -95,6 +96,7 @@ static void atfork_child(void)
 __attribute__((constructor)) static void prof_init(void)
 {
     config_from_env(&config);
+    fastclock_start();
     struct run_info run = {.start_realtime_ns = clock_ns(CLOCK_REALTIME),
                            .start_monotonic_ns = clock_ns(CLOCK_MONOTONIC)};
     /* Timer samples are on-CPU wall samples when wall is the only mode. */

@@ -178,8 +178,8 @@ int64_t regionagg_interval_percentile(const char *name, double p)
     uint64_t rank = (uint64_t)(p * (double)delta.count), seen = 0;
     for (unsigned k = 0; k < REGION_HIST_BUCKETS; k++) {
         seen += delta.hist[k];
-        if (seen > rank)
-            return (int64_t)region_bucket_low(k);
+        if (seen > rank) /* the bucket's middle, as the reports show it */
+            return (int64_t)((region_bucket_low(k) + region_bucket_low(k + 1)) / 2);
     }
     return (int64_t)region_bucket_low(REGION_HIST_BUCKETS - 1);
 }

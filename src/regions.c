@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "regions.h"
 
+#include "fastclock.h"
 #include "runtime.h"
 
 #include <pthread.h>
@@ -63,12 +64,6 @@ static uint32_t intern_node(const char *name, uint32_t parent)
     return id;
 }
 
-static uint64_t mono_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 static struct region_stats *stats_for(struct thread_regions *tr, uint32_t node)
 {
@@ -111,9 +106,14 @@ EXPORT void prof__region_begin(const char *name)
     }
     struct region_entry *e = &tr->entries[depth];
     e->node = node; /* 0: not tracked (table full), still balanced */
-    e->call_id = node ? atomic_fetch_add_explicit(&next_call_id, 1, memory_order_relaxed) : 0;
+    if (node && tr->next_call == tr->end_call) {
+        /* Call ids come in blocks per thread: one shared counter bounced between cores. */
+        tr->next_call = atomic_fetch_add_explicit(&next_call_id, 1024, memory_order_relaxed);
+        tr->end_call = tr->next_call + 1024;
+    }
+    e->call_id = node ? tr->next_call++ : 0;
     e->sampled = 0;
-    e->start_ns = mono_ns();
+    e->start_ns = fastclock_ns();
     /* The handler reads entries[0..depth): the entry is complete before depth covers it. */
     atomic_signal_fence(memory_order_release);
     tr->depth = depth + 1;
@@ -133,7 +133,7 @@ EXPORT void prof__region_end(void)
         return;
     }
     struct region_entry *e = &tr->entries[depth - 1];
-    uint64_t now = mono_ns();
+    uint64_t now = fastclock_ns();
     uint64_t d = now > e->start_ns ? now - e->start_ns : 0;
     uint32_t node = e->node;
     int sampled = e->sampled;

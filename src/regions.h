@@ -38,6 +38,7 @@ struct thread_regions {
     volatile sig_atomic_t depth;   /* entries in use; > REGION_MAX_DEPTH: deeper calls not kept */
     struct region_entry entries[REGION_MAX_DEPTH];
     struct region_stats *_Atomic pages[REGION_MAX_PAGES]; /* stats per node, allocated on use */
+    uint64_t next_call, end_call; /* this thread's current block of call ids */
     /* Cache of (name pointer, parent node) -> node, so that a begin rarely takes the node lock. */
     struct {
         const char *name;

@@ -96,6 +96,7 @@ struct thread_state *threads_register_self(void)
     atomic_store(&ts->runnable_periods, 0);
     atomic_store(&ts->blocked_total_ns, 0);
     ts->regions.depth = 0;
+    ts->regions.next_call = ts->regions.end_call = 0;
     memset(ts->regions.cache, 0, sizeof(ts->regions.cache)); /* stats pages: see flusher.c */
     ts->busy = 0;
     ts->name_known = 0;

@@ -45,6 +45,7 @@ struct wall_view {
     uint32_t episode_seq;  /* block_seq of the cached stack, 0 = none */
     uint32_t nframes;
     uint32_t flags;
+    uint64_t region, region_call; /* the blocked thread's innermost open region then */
     uint64_t *frames;      /* max_depth entries */
 };
 
@@ -130,16 +131,27 @@ static int unwind_blocked(struct thread_state *ts, uint32_t seq, struct wall_vie
         v->nframes = (uint32_t)n;
         v->flags = flags;
         v->episode_seq = seq;
+        /* Its open regions cannot change while it is blocked (and cannot leave the wrapper while
+         * stack_reader is set): tag the blocked time and mark the calls as sampled. */
+        struct ring_sample tag = {0};
+        sampler_tag_region(ts, &tag);
+        v->region = tag.region;
+        v->region_call = tag.region_call;
     }
     atomic_store(&ts->stack_reader, 0);
     return ok ? 0 : -1;
 }
 
-static void push_sample(struct thread_state *ts, uint32_t kind, const uint64_t *frames,
-                        uint32_t nframes, uint32_t flags, uint64_t weight, uint64_t now)
+static void push_sample(struct thread_state *ts, uint32_t kind, const struct wall_view *v,
+                        const uint64_t *frames, uint32_t nframes, uint32_t flags, uint64_t weight,
+                        uint64_t now)
 {
     struct ring_sample s;
     memset(&s, 0, sizeof(s));
+    if (frames && v) {
+        s.region = v->region;
+        s.region_call = v->region_call;
+    }
     s.kind = kind;
     s.tid = (uint32_t)ts->tid;
     s.nframes = nframes;
@@ -242,17 +254,17 @@ static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, ui
         if (ended_seq && v->episode_seq == ended_seq) {
             uint64_t w = take_periods(&v->carry_ns, finished, period);
             if (w)
-                push_sample(ts, FMT_KIND_WALL_OFF, v->frames, v->nframes, v->flags, w, rel_now);
+                push_sample(ts, FMT_KIND_WALL_OFF, v, v->frames, v->nframes, v->flags, w, rel_now);
         } else {
             uint64_t w = take_periods(&v->blank_carry_ns, finished, period);
             if (w)
-                push_sample(ts, FMT_KIND_WALL_OFF, NULL, 0, 0, w, rel_now);
+                push_sample(ts, FMT_KIND_WALL_OFF, v, NULL, 0, 0, w, rel_now);
         }
     }
     if (current && (v->episode_seq == seq || unwind_blocked(ts, seq, v) == 0)) {
         uint64_t w = take_periods(&v->carry_ns, current, period);
         if (w)
-            push_sample(ts, FMT_KIND_WALL_OFF, v->frames, v->nframes, v->flags, w, rel_now);
+            push_sample(ts, FMT_KIND_WALL_OFF, v, v->frames, v->nframes, v->flags, w, rel_now);
     }
 
     /* The rest of the interval, neither running nor in a wrapped call, was spent waiting for a
@@ -268,14 +280,14 @@ static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, ui
          * which a blocked thread must not get. */
         uint64_t w = take_periods(&v->run_carry_ns, rest, period);
         if (w)
-            push_sample(ts, FMT_KIND_WALL_RUNNABLE, NULL, 0, 0, w, rel_now);
+            push_sample(ts, FMT_KIND_WALL_RUNNABLE, v, NULL, 0, 0, w, rel_now);
         return;
     }
     char state = thread_state_letter(ts->tid);
     if (state == 'S' || state == 'D') {
         uint64_t w = take_periods(&v->blank_carry_ns, rest, period);
         if (w)
-            push_sample(ts, FMT_KIND_WALL_OFF, NULL, 0, 0, w, rel_now);
+            push_sample(ts, FMT_KIND_WALL_OFF, v, NULL, 0, 0, w, rel_now);
     } else if (state == 'R') {
         uint64_t periods = take_periods(&v->run_carry_ns, rest, period);
         /* One signal for any number of periods: the handler takes them all. The thread is
