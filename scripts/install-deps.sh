@@ -7,7 +7,9 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config libunwind-dev libdw-dev libelf-dev zlib1g-dev libcmocka-dev)
 if [ "${1:-}" = "--test" ]; then
     # strip (binutils) and xz for the stripped-library tests, g++ for the C++ example.
-    pkgs+=(binutils xz-utils g++ python3)
+    # clang + its runtime libraries for the libFuzzer targets, util-linux for setpriv (tests that
+    # need an unprivileged user), libasan/libubsan/libtsan come with gcc (build-essential).
+    pkgs+=(binutils xz-utils g++ python3 clang libclang-rt-14-dev util-linux)
     # go tool pprof reads our pprof export (test_pprof); man checks the man pages (test_install).
     pkgs+=(golang-go man-db)
 fi
