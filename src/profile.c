@@ -860,6 +860,50 @@ void prof_profile_free(struct prof_profile *p)
     free(pi);
 }
 
+static int thread_key_cmp(const void *a, const void *b)
+{
+    const struct prof_thread *x = *(const struct prof_thread *const *)a;
+    const struct prof_thread *y = *(const struct prof_thread *const *)b;
+    if (x->process != y->process)
+        return x->process < y->process ? -1 : 1;
+    return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+size_t prof_profile_filter_samples(struct prof_profile *p,
+                                   int (*keep)(const struct prof_profile *p,
+                                               const struct prof_sample *s, void *arg),
+                                   void *arg)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < p->nsamples; i++)
+        if (keep(p, &p->samples[i], arg))
+            p->samples[kept++] = p->samples[i];
+    p->nsamples = kept;
+    /* Thread weights are the timer periods of the samples left: recount them, finding each
+     * sample's thread by binary search over (process, tid). */
+    struct prof_thread **by_key = malloc((p->nthreads ? p->nthreads : 1) * sizeof(*by_key));
+    for (size_t t = 0; t < p->nthreads; t++) {
+        p->threads[t].weight = 0;
+        if (by_key)
+            by_key[t] = &p->threads[t];
+    }
+    if (!by_key)
+        return kept;
+    qsort(by_key, p->nthreads, sizeof(*by_key), thread_key_cmp);
+    for (size_t i = 0; i < kept; i++) {
+        const struct prof_sample *s = &p->samples[i];
+        if (s->kind == PROF_KIND_ALLOC)
+            continue;
+        struct prof_thread probe = {.process = s->process, .tid = s->tid}, *pp = &probe;
+        struct prof_thread **hit =
+            bsearch(&pp, by_key, p->nthreads, sizeof(*by_key), thread_key_cmp);
+        if (hit)
+            (*hit)->weight += s->weight;
+    }
+    free(by_key);
+    return kept;
+}
+
 uint64_t prof_profile_counter(const struct prof_profile *p, uint64_t key)
 {
     uint64_t sum = 0;

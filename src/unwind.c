@@ -24,10 +24,11 @@ void unwind_init(int unwinder)
 {
     unwind_mode = unwinder;
     if (unwinder == FMT_UNWIND_LIBUNWIND)
-        /* The global cache takes a lock and calls sigprocmask on every step; per-thread does not. */
+        /* Asks for the per-thread cache (Debian's libunwind 1.6 is built without __thread and
+         * keeps the global one, with a lock and two sigprocmask calls per step: docs/DESIGN.md). */
         unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-    else
-        cfi_refresh();
+    else if (unwinder == FMT_UNWIND_DWARF)
+        cfi_refresh(); /* the tables cost start-up time: built only for the walker that uses them */
 }
 
 /* Outside the handler: libunwind allocates its per-thread cache on first use; do it now. */
@@ -47,7 +48,7 @@ void unwind_modules_changed(void)
 {
     if (unwind_mode == FMT_UNWIND_LIBUNWIND)
         unw_flush_cache(unw_local_addr_space, 0, 0);
-    else
+    else if (unwind_mode == FMT_UNWIND_DWARF)
         cfi_refresh();
 }
 

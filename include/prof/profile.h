@@ -393,6 +393,12 @@ const struct prof_region_call *prof_profile_find_region_call(const struct prof_p
 
 /* Value of a counter summed over processes (0 if absent). */
 uint64_t prof_profile_counter(const struct prof_profile *p, uint64_t key);
+/* Keeps only the samples for which keep() returns non-zero (p->samples compacted in order, thread
+ * weights recounted), so that every later view sees that subset. Returns the number kept. */
+size_t prof_profile_filter_samples(struct prof_profile *p,
+                                   int (*keep)(const struct prof_profile *p,
+                                               const struct prof_sample *s, void *arg),
+                                   void *arg);
 /* Module containing `addr` for a sample of `process` taken at `time_ns`, or NULL. */
 const struct prof_module *prof_profile_find_module(const struct prof_profile *p, uint32_t process,
                                                    uint64_t addr, uint64_t time_ns);

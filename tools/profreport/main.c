@@ -100,6 +100,13 @@ static int report_damage(const struct prof_profile *p)
     return EXIT_TROUBLE;
 }
 
+static int in_window(const struct prof_profile *p, const struct prof_sample *s, void *arg)
+{
+    (void)p;
+    const struct timeline_options *w = arg;
+    return s->time_ns >= w->from_ns && s->time_ns < w->to_ns;
+}
+
 int main(int argc, char **argv)
 {
     enum { OPT_NO_INLINE = 256, OPT_LEAVES, OPT_BLOCK_MS, OPT_ALLOC, OPT_LEAKS, OPT_DIFF,
@@ -250,6 +257,10 @@ int main(int argc, char **argv)
         prof_profile_free(p);
         return EXIT_TROUBLE;
     }
+    /* --from/--to: every view and export sees only the window's samples (the timeline's
+     * intervals and the alerts are filtered by their own times). */
+    if (have_from || have_to)
+        prof_profile_filter_samples(p, in_window, &tlo);
     if (regions_only) {
         regions_report_text(stdout, p, ro.top);
         int st = fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_TROUBLE;

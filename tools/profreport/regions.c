@@ -289,6 +289,19 @@ static int rg_name_exists(const struct prof_profile *p, const char *name)
     return 0;
 }
 
+static int rg_keep(const struct prof_profile *p, const struct prof_sample *s, void *arg)
+{
+    const struct region_filter *f = arg;
+    if (f->region && !(s->region && rg_name_on_path(p, s->region, f->region)))
+        return 0;
+    if (f->slow_region) {
+        const struct prof_region_call *c =
+            s->region && s->region_call ? rg_enclosing_call(p, s, f->slow_region) : NULL;
+        return c && (double)c->duration_ns > f->slower_than_ms * 1e6;
+    }
+    return 1;
+}
+
 long regions_filter(struct prof_profile *p, const struct region_filter *f, char *errbuf,
                     size_t errlen)
 {
@@ -299,36 +312,5 @@ long regions_filter(struct prof_profile *p, const struct region_filter *f, char 
             return -1;
         }
     }
-    double bound_ns = f->slower_than_ms * 1e6;
-    size_t kept = 0;
-    for (size_t i = 0; i < p->nsamples; i++) {
-        const struct prof_sample *s = &p->samples[i];
-        int keep = 1;
-        if (f->region)
-            keep = s->region && rg_name_on_path(p, s->region, f->region);
-        if (keep && f->slow_region) {
-            const struct prof_region_call *c = s->region && s->region_call
-                                                   ? rg_enclosing_call(p, s, f->slow_region)
-                                                   : NULL;
-            keep = c && (double)c->duration_ns > bound_ns;
-        }
-        if (keep)
-            p->samples[kept++] = *s;
-    }
-    p->nsamples = kept;
-    for (size_t t = 0; t < p->nthreads; t++)
-        p->threads[t].weight = 0;
-    /* Thread weights are timer periods of the samples left (profile.h): recount them. */
-    for (size_t i = 0; i < p->nsamples; i++) {
-        const struct prof_sample *s = &p->samples[i];
-        if (s->kind == PROF_KIND_ALLOC)
-            continue;
-        for (size_t t = 0; t < p->nthreads; t++) {
-            if (p->threads[t].process == s->process && p->threads[t].tid == s->tid) {
-                p->threads[t].weight += s->weight;
-                break;
-            }
-        }
-    }
-    return (long)kept;
+    return (long)prof_profile_filter_samples(p, rg_keep, (void *)f);
 }
