@@ -319,7 +319,8 @@ static void flame_static(FILE *out, const struct flame *f, int width, int height
 static void flame_emit(FILE *out, const struct flame *f, const struct flame_options *o, int diff)
 {
     int width = o->width > 0 ? o->width : 1200;
-    int height = FLAME_TOP + (int)(f->max_depth + 1) * FLAME_FRAME_H + FLAME_BOTTOM;
+    int header_h = o->header ? o->header_height : 0;
+    int height = FLAME_TOP + header_h + (int)(f->max_depth + 1) * FLAME_FRAME_H + FLAME_BOTTOM;
     double base_scale = o->base_scale > 0 ? o->base_scale
                         : f->nodes[0].base ? (double)f->nodes[0].value / (double)f->nodes[0].base
                                            : 0;
@@ -352,6 +353,8 @@ static void flame_emit(FILE *out, const struct flame *f, const struct flame_opti
             "<text id=\"matched\" x=\"%d\" y=\"%d\" text-anchor=\"end\"> </text>\n",
             FLAME_PAD, width - FLAME_PAD, width - FLAME_PAD, FLAME_PAD, height - 10,
             width - FLAME_PAD, height - 10);
+    if (header_h)
+        o->header(out, FLAME_TOP, width, o->header_arg);
     fputs("<g id=\"frames\">\n", out);
     flame_static(out, f, width, height, base_scale, max_delta, diff);
     fputs("</g>\n<script type=\"text/ecmascript\"><![CDATA[\n", out);

@@ -29,6 +29,11 @@ struct flame_options {
     int width;            /* pixels, 0 = 1200 */
     double base_scale;    /* differential: base weights are multiplied by this before comparing
                            * (e.g. the ratio of sampling rates); 0 = scale to the new total */
+    /* Optional strip drawn by the caller between the title and the graph (e.g. the run's
+     * timeline): `header_height` pixels are reserved and header() is called to fill them. */
+    int header_height;
+    void (*header)(FILE *out, double y, double width, void *arg);
+    void *header_arg;
 };
 
 /* Writes the SVG of `stacks` (several entries with the same stack are summed). `base` (may be

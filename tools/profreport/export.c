@@ -4,6 +4,7 @@
 
 #include "annotate.h"
 #include "flame.h"
+#include "timeline_strip.h"
 #include "format.h"
 #include "jsonreport.h"
 #include "pprof.h"
@@ -170,6 +171,20 @@ static int ex_pprof(const struct prof_profile *p, const struct export_options *e
     return ex_close(eo, out, rc ? -1 : 0);
 }
 
+struct strip_arg {
+    const struct prof_profile *p;
+    const struct export_options *eo;
+};
+
+static void ex_strip(FILE *out, double y, double width, void *arg)
+{
+    const struct strip_arg *a = arg;
+    struct timeline_strip_options so = {.x = 10, .y = y, .width = width - 20,
+                                        .file = a->p->nprocesses ? a->p->processes[0].file : NULL,
+                                        .from_ns = a->eo->ao.from_ns, .to_ns = a->eo->ao.to_ns};
+    timeline_svg_strip(out, a->p, 0, &so);
+}
+
 static int ex_svg(const struct prof_profile *p, const struct export_options *eo)
 {
     struct ex_folded cur = {0}, base = {0};
@@ -203,6 +218,14 @@ static int ex_svg(const struct prof_profile *p, const struct export_options *eo)
         snprintf(sub, sizeof(sub), "%" PRIu64 " %s in %.3f s; click a frame to zoom, Ctrl-F to search",
                  total, cur.unit, pr ? (double)pr->duration_ns / 1e9 : 0.0);
     struct flame_options fo = {.title = title, .subtitle = sub, .unit = cur.unit, .base_scale = 1};
+    /* The run over time above the graph, when the profile has intervals (a window selected in it
+     * shows the --from/--to command for that window). */
+    struct strip_arg sa = {p, eo};
+    if (p->nintervals && !eo->diff_base) {
+        fo.header = ex_strip;
+        fo.header_arg = &sa;
+        fo.header_height = TIMELINE_STRIP_HEIGHT + 8;
+    }
     /* Time views compare periods: samples of a run at another rate are rescaled. */
     if (bp && !eo->alloc_view && pr && bp->nprocesses && bp->processes[0].hz && pr->hz)
         fo.base_scale = (double)pr->hz / (double)bp->processes[0].hz;
