@@ -128,6 +128,7 @@ struct pp_location {
 
 struct pp_sample {
     uint32_t class;
+    uint32_t region; /* innermost region, index + 1 into prof_profile.regions; 0 = none */
     size_t first_loc, nlocs; /* range in pp.locids */
     uint64_t values[PP_MAX_VALUES];
 };
@@ -298,6 +299,25 @@ static int pp_push_locid(struct pp *x, uint64_t id)
     return 0;
 }
 
+/* "outer/inner" for region index + 1 `r` (depth bounded, so a corrupt parent loop ends). */
+static void pp_region_path(const struct prof_profile *p, uint32_t r, char *out, size_t len)
+{
+    const char *names[32];
+    int n = 0;
+    while (r && r <= p->nregions && n < 32) {
+        names[n++] = p->regions[r - 1].name;
+        r = p->regions[r - 1].parent;
+    }
+    size_t used = 0;
+    out[0] = 0;
+    while (n-- > 0 && used < len) {
+        int w = snprintf(out + used, len - used, "%s%s", used ? "/" : "", names[n] ? names[n] : "?");
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
 /* One profile sample: add its values to the pprof sample of its (process, stack, class). */
 static int pp_account(struct pp *x, const struct prof_sample *s)
 {
@@ -309,10 +329,11 @@ static int pp_account(struct pp *x, const struct prof_sample *s)
         return 0;
     if (x->o->thread && !htab_find(&x->thread_ok, ((uint64_t)s->process << 32 | s->tid) + 1))
         return 0;
-    /* Exact key: stack (32 bits), process (12 bits), class (2 bits). */
-    if (s->process >= (1u << 12))
+    /* Exact key: stack (32 bits), process (12 bits), class (2 bits), region (17 bits). */
+    if (s->process >= (1u << 12) || s->region >= (1u << 17))
         return -E2BIG;
-    uint64_t key = ((uint64_t)s->stack | (uint64_t)s->process << 32 | (uint64_t)cls << 44) + 1;
+    uint64_t key = ((uint64_t)s->stack | (uint64_t)s->process << 32 | (uint64_t)cls << 44 |
+                    (uint64_t)s->region << 46) + 1;
     int inserted = 0;
     uint64_t *slot = htab_upsert(&x->sample_index, key, x->nsamples, &inserted);
     if (!slot)
@@ -324,6 +345,7 @@ static int pp_account(struct pp *x, const struct prof_sample *s)
         struct pp_sample *ps = &x->samples[x->nsamples++];
         memset(ps, 0, sizeof(*ps));
         ps->class = cls;
+        ps->region = s->region;
         ps->first_loc = x->nlocids;
         const struct prof_stack *st = &x->p->stacks[s->stack];
         int leaf_is_return = cls == PP_CLASS_OFF; /* saved by a call: see wall.c */
@@ -399,6 +421,15 @@ static void pp_encode(struct pp *x, struct pb *out)
             sub.n = 0;
             pb_uint(&sub, L_KEY, pp_str(x, "state"));
             pb_uint(&sub, L_STR, pp_str(x, pp_class_names[s->class]));
+            pb_msg(&m, S_LABEL, &sub);
+        }
+        if (s->region) {
+            /* pprof label "region": the path of region names, outermost first ("a/b/c"). */
+            char path[512];
+            pp_region_path(p, s->region, path, sizeof(path));
+            sub.n = 0;
+            pb_uint(&sub, L_KEY, pp_str(x, "region"));
+            pb_uint(&sub, L_STR, pp_str(x, path));
             pb_msg(&m, S_LABEL, &sub);
         }
         pb_msg(out, P_SAMPLE, &m);
