@@ -130,7 +130,6 @@ struct agg_work {
     const struct prof_profile *p;
     struct agg *a;
     int folded;         /* build folded stacks */
-    int leaf_is_return; /* agg_options.leaf_is_return */
     int *symmod;        /* prof module index -> symbolizer handle, -1 = not registered */
     struct sym_frame *frames; /* expanded frames of the current stack, innermost first */
     size_t nframes, capframes;
@@ -223,7 +222,7 @@ static int agg_account(struct agg_work *w, const struct agg_key *k, size_t seria
     for (uint32_t i = 0; i < st->nframes; i++) {
         const struct prof_module *pm = NULL;
         const struct sym_result *r = agg_symbolize(w, k->process, k->time_ns, st->frames[i],
-                                                    i > 0 || w->leaf_is_return, &pm);
+                                                    i > 0, &pm);
         if (!r || agg_push_frames(w, r) != 0)
             return -ENOMEM;
         if (i == 0 && a->leaves)
@@ -368,8 +367,7 @@ int agg_build(const struct prof_profile *p, const struct agg_options *opts, stru
     int rc = -ENOMEM;
     struct agg *a = calloc(1, sizeof(*a));
     struct agg_epochs *ep = calloc(p->nprocesses ? p->nprocesses : 1, sizeof(*ep));
-    struct agg_work w = {.p = p, .a = a, .folded = opts->folded,
-                         .leaf_is_return = opts->leaf_is_return};
+    struct agg_work w = {.p = p, .a = a, .folded = opts->folded};
     struct htab threads, keys;
     htab_init(&threads);
     htab_init(&keys);

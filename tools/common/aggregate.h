@@ -19,8 +19,6 @@ struct agg_options {
     int sym_flags;      /* SYM_* flags for the symbolizer */
     int keep_leaves;    /* collect per leaf address weights (agg.leaves) */
     int folded;         /* build folded stacks (agg.folded); costs a string per distinct stack */
-    int leaf_is_return; /* frame 0 is a return address too (looked up at address - 1): stacks
-                         * saved by a call, as off-CPU wall samples are (unw_getcontext) */
     /* What a sample counts for: NULL = every timer sample (all kinds but PROF_KIND_ALLOC, whose
      * weight is bytes) with its weight. Otherwise called for each
      * sample that passed the thread filter; 0 leaves the sample out. This is how views select

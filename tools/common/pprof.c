@@ -348,7 +348,6 @@ static int pp_account(struct pp *x, const struct prof_sample *s)
         ps->region = s->region;
         ps->first_loc = x->nlocids;
         const struct prof_stack *st = &x->p->stacks[s->stack];
-        int leaf_is_return = cls == PP_CLASS_OFF; /* saved by a call: see wall.c */
         if (st->nframes == 0) {
             uint64_t id;
             if (cls == PP_CLASS_OFF) {
@@ -363,7 +362,7 @@ static int pp_account(struct pp *x, const struct prof_sample *s)
         }
         for (uint32_t i = 0; i < st->nframes; i++)
             if (pp_push_locid(x, pp_location(x, s->process, s->time_ns, st->frames[i],
-                                             i > 0 || leaf_is_return)))
+                                             i > 0)))
                 return -ENOMEM;
         ps->nlocs = x->nlocids - ps->first_loc;
     }

@@ -83,7 +83,6 @@ static int ex_folded_build(const struct prof_profile *p, const struct export_opt
         return -1;
     if (nagg == 2) {
         ao.value = ex_wall_off;
-        ao.leaf_is_return = 1; /* off-CPU stacks were saved by a call (wall.c) */
         if (agg_build(p, &ao, &out->a[1], err, errlen))
             return -1;
     }

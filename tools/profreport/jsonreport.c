@@ -263,10 +263,8 @@ int json_report(FILE *out, const struct prof_profile *p, const struct export_opt
         goto out;
     if (kind) {
         ao.value = kind == 1 ? jr_value_wall_off : jr_value_objects;
-        ao.leaf_is_return = kind == 1; /* off-CPU stacks were saved by a call (wall.c) */
         if (agg_build(p, &ao, &a1, err, sizeof(err)))
             goto out;
-        ao.leaf_is_return = 0;
     }
     if (kind == 2) {
         ao.value = jr_value_live;

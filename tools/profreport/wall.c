@@ -588,10 +588,9 @@ int wall_report_text(FILE *out, const struct prof_profile *p, const struct agg *
     oo.value_arg = &sel;
     if ((rc = agg_build(p, &oo, &on, errbuf, errlen)))
         goto out;
-    /* Off-CPU stacks were saved by a call (the wrapper's unw_getcontext): frame 0 is a return
-     * address, looked up at address - 1 so that it names the wrapper, not the code after it. */
+    /* Off-CPU separately, for the split columns. (Their frame 0 is stored inside the wrapper's
+     * call instruction by the runtime, so it is looked up as it is, like any leaf.) */
     oo.value = wall_value_off;
-    oo.leaf_is_return = 1;
     if ((rc = agg_build(p, &oo, &off, errbuf, errlen)))
         goto out;
     rc = -ENOMEM;
