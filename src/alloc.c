@@ -139,6 +139,10 @@ static struct addr_slot *addr_table;
 static _Atomic uint8_t *addr_filter;
 static _Atomic uint64_t events_lost; /* table full, or a free on a thread without a ring */
 
+/* The filter slot of an address: its own bits, not a hash, so that the frees of neighbouring
+ * blocks (the heap reuses a small working set) touch the same few cache lines of the filter. */
+static inline uint32_t filter_slot(uintptr_t p) { return (uint32_t)(p >> 4) & (FILTER_SLOTS - 1); }
+
 static inline uint32_t addr_hash(uintptr_t p)
 {
     uint64_t h = (uint64_t)p * 0x9e3779b97f4a7c15ull;
@@ -156,7 +160,7 @@ static int table_insert(uintptr_t p, uint64_t id)
             /* Reserved (value 2 is never a real heap address): fill, then publish. */
             s->alloc_id = id;
             atomic_store_explicit(&s->addr, p, memory_order_release);
-            atomic_fetch_add(&addr_filter[h & (FILTER_SLOTS - 1)], 1);
+            atomic_fetch_add(&addr_filter[filter_slot(p)], 1);
             return 0;
         }
     }
@@ -167,9 +171,9 @@ static int table_insert(uintptr_t p, uint64_t id)
 /* Returns the alloc id of a sampled block and removes it, or 0. */
 static uint64_t table_remove(uintptr_t p)
 {
-    uint32_t h = addr_hash(p);
-    if (atomic_load_explicit(&addr_filter[h & (FILTER_SLOTS - 1)], memory_order_relaxed) == 0)
+    if (atomic_load_explicit(&addr_filter[filter_slot(p)], memory_order_relaxed) == 0)
         return 0;
+    uint32_t h = addr_hash(p);
     for (uint32_t i = 0; i < 64; i++) {
         struct addr_slot *s = &addr_table[(h + i) & (ADDR_SLOTS - 1)];
         uintptr_t cur = atomic_load_explicit(&s->addr, memory_order_acquire);
@@ -178,7 +182,7 @@ static uint64_t table_remove(uintptr_t p)
         if (cur == p) {
             uint64_t id = s->alloc_id;
             if (atomic_compare_exchange_strong(&s->addr, &cur, ADDR_TOMB)) {
-                atomic_fetch_sub(&addr_filter[h & (FILTER_SLOTS - 1)], 1);
+                atomic_fetch_sub(&addr_filter[filter_slot(p)], 1);
                 return id;
             }
             return 0;
