@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* profdiff data: per-run aggregation of every measure, keyed by function or line, and comparison. */
 #include "diffdata.h"
+#include "regions.h"
 
 #include "aggregate.h"
 #include "format.h"
@@ -235,6 +236,10 @@ static int dd_load_run(struct dd_set *s, size_t run, const char *file, int sym_f
             goto out;
         }
     }
+    if (rd_add_run(s->regions, p, run) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
     rc = 0;
 out:
     prof_profile_free(p);
@@ -282,10 +287,14 @@ int dd_load(struct dd_set *s, const char *const *files, size_t nbase, size_t nfi
     s->nruns = nfiles;
     s->nbase = nbase;
     s->by_line = by_line;
-    if (!(s->runs = calloc(nfiles, sizeof(*s->runs)))) {
+    s->runs = calloc(nfiles, sizeof(*s->runs));
+    s->regions = calloc(1, sizeof(*s->regions));
+    if (!s->runs || !s->regions) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    s->regions->nruns = nfiles;
+    s->regions->nbase = nbase;
     for (size_t i = 0; i < nfiles; i++) {
         if (i == 0) {
             /* The first file sets the modes, hence the measures: read its header first. */
@@ -422,6 +431,8 @@ void dd_compare(struct dd_set *s, const struct dd_params *pp)
                 dd_compare_one(s, pp, d->e[i].val[metric], d->e[i].cnt[metric], tot,
                                &d->e[i].cmp[metric]);
     }
+    if (s->regions)
+        rd_compare(s->regions, pp);
 }
 
 void dd_free(struct dd_set *s)
@@ -447,6 +458,8 @@ void dd_free(struct dd_set *s)
         free(s->runs[i].exe);
     }
     free(s->runs);
+    rd_free(s->regions);
+    free(s->regions);
     memset(s, 0, sizeof(*s));
 }
 

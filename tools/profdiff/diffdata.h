@@ -73,12 +73,15 @@ struct dd_run {
     double duration_s;
 };
 
+struct rd_set; /* regions.h */
+
 struct dd_set {
     size_t nruns, nbase; /* runs [0, nbase) are the base side, the rest the new side */
     struct dd_run *runs;
     size_t nmeasures;
     struct dd_data *data;
     int by_line;
+    struct rd_set *regions; /* region paths of both sides (regions.h) */
 };
 
 struct dd_params {
@@ -93,7 +96,7 @@ struct dd_params {
  * "FILE: reason" (or a plain reason) in err. sym_flags: SYM_* for the symbolizer. */
 int dd_load(struct dd_set *s, const char *const *files, size_t nbase, size_t nfiles, int by_line,
             int sym_flags, char *err, size_t errlen);
-/* Compares every entry and metric (and the totals) under params. */
+/* Compares every entry and metric (and the totals), and the regions, under params. */
 void dd_compare(struct dd_set *s, const struct dd_params *params);
 void dd_free(struct dd_set *s);
 

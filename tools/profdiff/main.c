@@ -3,6 +3,7 @@
  * regressions and improvements (statistics in docs/profdiff.md). */
 #include "diffdata.h"
 #include "output.h"
+#include "regions.h"
 #include "symbolize.h"
 
 #include <errno.h>
@@ -206,6 +207,7 @@ int main(int argc, char **argv)
     size_t nreg = 0;
     for (size_t k = 0; k < set.nmeasures; k++)
         nreg += dd_regressions(&set, k);
+    nreg += rd_regressions(set.regions); /* a region whose p95 rose */
     oo.exit_status = nreg ? EXIT_REGRESSION : EXIT_OK;
     if (json)
         out_json(stdout, &set, &oo);

@@ -2,6 +2,8 @@
 /* profdiff output: text tables (regressions, improvements, new, vanished) and JSON. */
 #include "output.h"
 
+#include "regions.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +171,7 @@ void out_text(FILE *out, const struct dd_set *s, const struct out_options *o)
                      "to judge: %zu\n", unchanged, few);
         free(rows);
     }
+    rd_text(out, s->regions, pp, o->top);
 }
 
 /* ---------- JSON ---------- */
@@ -193,6 +196,16 @@ static void json_num(FILE *out, double v)
         fprintf(out, "%.10g", v);
     else
         fputs("null", out);
+}
+
+void out_json_str(FILE *out, const char *s)
+{
+    json_str(out, s);
+}
+
+void out_json_num(FILE *out, double v)
+{
+    json_num(out, v);
 }
 
 static void json_cmp(FILE *out, const struct dd_cmp *c)
@@ -308,5 +321,8 @@ void out_json(FILE *out, const struct dd_set *s, const struct out_options *o)
         fprintf(out, "]}");
         free(rows);
     }
-    fprintf(out, "],\n  \"regressions\": %zu,\n  \"exit_status\": %d\n}\n", nreg, o->exit_status);
+    fprintf(out, "],\n  \"regions\": ");
+    rd_json(out, s->regions);
+    nreg += rd_regressions(s->regions);
+    fprintf(out, ",\n  \"regressions\": %zu,\n  \"exit_status\": %d\n}\n", nreg, o->exit_status);
 }

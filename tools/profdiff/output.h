@@ -16,4 +16,8 @@ struct out_options {
 void out_text(FILE *out, const struct dd_set *s, const struct out_options *o);
 void out_json(FILE *out, const struct dd_set *s, const struct out_options *o);
 
+/* JSON string (escaped, quoted) and number (null when not finite), for the regions' object. */
+void out_json_str(FILE *out, const char *s);
+void out_json_num(FILE *out, double v);
+
 #endif
