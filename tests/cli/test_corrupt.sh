@@ -33,7 +33,8 @@ done
 # Address-space limit: not under AddressSanitizer, which reserves terabytes of shadow memory up front
 # (the sanitizer run checks memory errors instead).
 MEM_KB=$((1024 * 1024))
-if nm "$PROFREPORT" 2>/dev/null | grep -q '__asan_init'; then
+# (grep reads all of nm's output: with -q, nm could die of SIGPIPE and pipefail hide the match.)
+if nm "$PROFREPORT" 2>/dev/null | grep '__asan_init' >/dev/null; then
     MEM_KB=unlimited
 fi
 
