@@ -795,7 +795,7 @@ int prof_profile_load(const char *const *files, size_t nfiles, struct prof_profi
     int ret = 0;
     for (size_t i = 0; i < nfiles && ret == 0; i++)
         ret = profile_load_file(pi, files[i], errbuf, errlen);
-    if (ret == 0) /* by (process, call_id), for prof_profile_find_region_call */
+    if (ret == 0 && pi->pub.nregion_calls) /* by (process, call_id), for find_region_call */
         qsort(pi->pub.region_calls, pi->pub.nregion_calls, sizeof(*pi->pub.region_calls),
               profile_call_cmp);
     if (ret == 0 && profile_build_index(pi) < 0) {

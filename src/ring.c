@@ -59,6 +59,8 @@ void ring_reset(struct ring *r)
 
 static void copy_in(struct ring *r, uint64_t pos, const void *src, size_t n)
 {
+    if (n == 0) /* an empty part may come with a NULL pointer, which memcpy must not see */
+        return;
     size_t off = (size_t)(pos & (r->size - 1));
     size_t first = r->size - off < n ? r->size - off : n;
     memcpy(r->data + off, src, first);

@@ -28,7 +28,8 @@ ok "default profile path $path"
 
 # -m: wall mode reaches the runtime.
 "$PROFRUN" -m wall -o wall.prof -- sleep 0.2 2>err
-"$PROFREPORT" --dump wall.prof | grep -q ' HEADER .* modes=wall ' || fail "-m wall not passed on"
+"$PROFREPORT" --dump wall.prof >wall.dump || fail "--dump of wall.prof failed"
+grep -q ' HEADER .* modes=wall ' wall.dump || fail "-m wall not passed on"
 ok "-m wall passed on"
 
 # Exit codes pass through; options after the command belong to it.

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* From libstdc++ (extern "C"); we link -lstdc++ rather than write a demangler. */
@@ -358,6 +359,13 @@ static void sym_open(struct sym_ctx *c, struct sym_module *m)
         return; /* [vdso] and friends: no file to read */
     if (access(m->path, R_OK) != 0) {
         sym_warn(c, "%s: %s; its frames are shown as %s+0xOFFSET", m->path, strerror(errno),
+                 m->base);
+        return;
+    }
+    /* A path in a profile is data: a FIFO or device there must not make us block or read forever. */
+    struct stat st;
+    if (stat(m->path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        sym_warn(c, "%s: not a regular file; its frames are shown as %s+0xOFFSET", m->path,
                  m->base);
         return;
     }

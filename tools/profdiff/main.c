@@ -92,7 +92,8 @@ int main(int argc, char **argv)
     struct dd_params pp = {.threshold = 0.10, .confidence = 0.99, .min_samples = 20,
                            .run_noise = 0.08};
     struct out_options oo = {.params = &pp, .top = 20};
-    struct filelist opt_base = {0}, opt_new = {0}, files = {0};
+    /* Static: the usage-error exits leave them allocated, still reachable (not leaked) at exit. */
+    static struct filelist opt_base, opt_new, files;
     int json = 0, by_line = 0, sym_flags = 0, c, status = EXIT_TROUBLE;
     double v;
 
