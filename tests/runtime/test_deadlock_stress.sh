@@ -11,6 +11,9 @@ PLUGIN=$EXAMPLES/libplugin.so
 SECONDS_TO_RUN=${PROF_STRESS_SECONDS:-30}
 WATCHDOG=$((SECONDS_TO_RUN * 3 + 30))
 
+# A crash leaves a core here (core_pattern permitting) whose stacks are printed below.
+cd "$TEST_TMP"
+ulimit -c unlimited 2>/dev/null || true
 PROF_HZ=1000 PROF_MODE=cpu,wall,alloc PROF_ALLOC_RATE=65536 \
     profile_bg "$TEST_TMP/stress.prof" "$STRESS" "$PLUGIN" "$SECONDS_TO_RUN" >"$TEST_TMP/out" 2>&1
 pid=$PROFILED_PID
@@ -26,7 +29,13 @@ if kill -0 "$pid" 2>/dev/null; then
 fi
 wait_bg "$pid"
 cat "$TEST_TMP/out"
-((BG_STATUS == 0)) || fail "stress exited with $BG_STATUS under the profiler"
+if ((BG_STATUS != 0)); then
+    core=$(ls -t "$TEST_TMP"/core* 2>/dev/null | head -1 || true)
+    if [[ -n $core ]] && command -v gdb >/dev/null; then
+        gdb -batch -ex "thread apply all bt 25" "$STRESS" "$core" 2>/dev/null | grep -E '^(#|Thread)' >&2 || true
+    fi
+    fail "stress exited with $BG_STATUS under the profiler"
+fi
 grep -q "stress done" "$TEST_TMP/out" || fail "stress did not finish its loops"
 report "$TEST_TMP/r.txt" "$TEST_TMP/stress.prof"
 n=$(samples_of "$TEST_TMP/r.txt")
