@@ -546,7 +546,9 @@ struct retired_snap {
 };
 static struct retired_snap *retired;
 static size_t nretired, capretired;
-#define GRACE_NS 2000000000ull
+/* Only a fallback for programs whose unwinds never pause: a reader descheduled in the middle of a
+ * walk on a loaded machine must not find its snapshot freed, so the wait is generous. */
+#define GRACE_NS 60000000000ull
 
 static uint64_t mono_ns(void)
 {
