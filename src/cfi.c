@@ -615,8 +615,11 @@ int cfi_refresh(void)
     s->mods = ctx.mods;
     s->nmods = ctx.n;
     s->seq = ctx.seq;
-    /* release: pairs with the acquire load in unwind.c; the tables are complete before use. */
-    atomic_store_explicit(&cfi_current, s, memory_order_release);
+    /* seq_cst, not just release: the load of cfi_readers in collect_retired below must not be
+     * ordered before this store (a store-load pair; partner: the increment and load in unwind.c).
+     * With a release store, a walker could still load the old snapshot after we saw no walker,
+     * and we would free it under it. The store also publishes the complete tables. */
+    atomic_store(&cfi_current, s);
     if (prev) {
         if (nretired == capretired) {
             size_t cap = capretired ? capretired * 2 : 16;

@@ -197,11 +197,10 @@ broken:
 static int unwind_cfi(const ucontext_t *uc, const struct thread_state *ts, int signal_frame,
                       uint64_t *pcs, int max, unsigned *flags)
 {
-    /* seq_cst increment before the load: a refresher that then sees cfi_readers == 0 knows we
-     * hold the new snapshot, not one it retired (cfi.c collect_retired). The load is acquire
-     * for the tables' contents, paired with the release store in cfi_refresh. */
+    /* Increment, then load (both seq_cst): a refresher that stored a new snapshot and then sees
+     * cfi_readers == 0 knows we hold the new one, not one it retired (cfi.c collect_retired). */
     atomic_fetch_add(&cfi_readers, 1);
-    const struct cfi_snapshot *s = atomic_load_explicit(&cfi_current, memory_order_acquire);
+    const struct cfi_snapshot *s = atomic_load(&cfi_current);
     struct regs r = {(uint64_t)uc->uc_mcontext.gregs[REG_RIP],
                      (uint64_t)uc->uc_mcontext.gregs[REG_RSP],
                      (uint64_t)uc->uc_mcontext.gregs[REG_RBP]};
