@@ -177,9 +177,14 @@ static int dd_aggregate(struct dd_set *s, struct dd_data *d, const struct prof_p
 
 static const char *dd_mode_names(uint64_t modes, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s%s%s%s", modes & FMT_MODE_CPU ? "cpu," : "", modes & FMT_MODE_WALL ? "wall," : "",
-             modes & FMT_MODE_ALLOC ? "alloc," : "", modes ? "" : "none,");
-    buf[strlen(buf) - 1] = '\0';
+    /* Bits we do not know (a newer or damaged file) are named too, so the text is never empty. */
+    uint64_t known = FMT_MODE_CPU | FMT_MODE_WALL | FMT_MODE_ALLOC;
+    snprintf(buf, len, "%s%s%s%s%s", modes & FMT_MODE_CPU ? "cpu," : "",
+             modes & FMT_MODE_WALL ? "wall," : "", modes & FMT_MODE_ALLOC ? "alloc," : "",
+             modes & ~known ? "other," : "", modes ? "" : "none,");
+    size_t n = strlen(buf);
+    if (n > 0)
+        buf[n - 1] = '\0'; /* the last comma */
     return buf;
 }
 
