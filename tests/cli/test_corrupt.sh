@@ -33,9 +33,13 @@ done
 # Address-space limit: not under AddressSanitizer, which reserves terabytes of shadow memory up front
 # (the sanitizer run checks memory errors instead).
 MEM_KB=$((1024 * 1024))
+# Time limit for a hang: 30 s; under ASan the tools run several times slower and, without the
+# memory limit, go through a decompression bomb's legal ~11 M samples instead of failing at 1 GiB.
+TIME_S=30
 # (grep reads all of nm's output: with -q, nm could die of SIGPIPE and pipefail hide the match.)
 if nm "$PROFREPORT" 2>/dev/null | grep '__asan_init' >/dev/null; then
     MEM_KB=unlimited
+    TIME_S=180
 fi
 
 # run TOOL ARGS...: runs TOOL bounded in time and memory; leaves $TMP/out, $TMP/err and $rc.
@@ -43,7 +47,7 @@ run() {
     rc=0
     (
         ulimit -v "$MEM_KB"
-        exec timeout -k 5 30 "$@"
+        exec timeout -k 5 "$TIME_S" "$@"
     ) </dev/null >"$TMP/out" 2>"$TMP/err" || rc=$?
 }
 
