@@ -296,6 +296,42 @@ static int profile_rename_thread(struct profile_impl *pi, struct profile_file *f
     return 0;
 }
 
+/* Appends a zeroed sample of file f with the fields every kind shares (process, thread, stack,
+ * time, region), after checking its references. `what` names it in messages ("sample",
+ * "allocation"). Returns 0, -ENOMEM, or 1 with *why describing a bad reference. */
+static int profile_new_sample(struct profile_impl *pi, struct profile_file *f, const char *what,
+                              uint64_t stack_id, uint64_t tid, uint64_t time_ns,
+                              uint64_t region_id, struct prof_sample **out, uint32_t *thread,
+                              char *why, size_t whylen)
+{
+    struct prof_profile *p = &pi->pub;
+    uint32_t stack = profile_map_get(&f->stacks, stack_id);
+    if (!stack) {
+        snprintf(why, whylen, "%s references undefined stack id %" PRIu64, what, stack_id);
+        return 1;
+    }
+    if (tid > UINT32_MAX) {
+        snprintf(why, whylen, "%s with thread id %" PRIu64 " out of range", what, tid);
+        return 1;
+    }
+    int err = profile_thread(pi, f, (uint32_t)tid, thread);
+    if (err)
+        return err;
+    if (profile_reserve(&p->samples, &pi->cap_samples, p->nsamples, sizeof(*p->samples)) < 0)
+        return -ENOMEM;
+    struct prof_sample *s = &p->samples[p->nsamples++];
+    memset(s, 0, sizeof(*s));
+    s->process = f->process;
+    s->tid = (uint32_t)tid;
+    s->stack = stack - 1;
+    s->time_ns = time_ns;
+    s->region_id = region_id;
+    s->region = profile_map_get(&f->regions, region_id); /* 0: none, or undefined */
+    profile_seen(f, time_ns);
+    *out = s;
+    return 0;
+}
+
 /* Adds a SAMPLES record. Returns 0, -ENOMEM, or 1 with *why describing a bad reference (the
  * samples before it are kept). */
 static int profile_add_samples(struct profile_impl *pi, struct profile_file *f,
@@ -304,36 +340,18 @@ static int profile_add_samples(struct profile_impl *pi, struct profile_file *f,
     struct prof_profile *p = &pi->pub;
     for (size_t i = 0; i < s->count; i++) {
         const struct prof_rec_sample *x = &s->samples[i];
-        uint32_t stack = profile_map_get(&f->stacks, x->stack_id);
-        if (!stack) {
-            snprintf(why, whylen, "sample references undefined stack id %" PRIu64, x->stack_id);
-            return 1;
-        }
-        if (x->tid > UINT32_MAX) {
-            snprintf(why, whylen, "sample with thread id %" PRIu64 " out of range", x->tid);
-            return 1;
-        }
+        struct prof_sample *out;
         uint32_t thread;
-        int err = profile_thread(pi, f, (uint32_t)x->tid, &thread);
+        int err = profile_new_sample(pi, f, "sample", x->stack_id, x->tid, x->time_ns,
+                                     x->region_id, &out, &thread, why, whylen);
         if (err)
             return err;
-        if (profile_reserve(&p->samples, &pi->cap_samples, p->nsamples, sizeof(*p->samples)) < 0)
-            return -ENOMEM;
-        struct prof_sample *out = &p->samples[p->nsamples++];
-        out->process = f->process;
-        out->tid = (uint32_t)x->tid;
-        out->stack = stack - 1;
         /* PROF_KIND_ALLOC is the model's own: a file's SAMPLES cannot claim it. */
         out->kind = x->kind > UINT32_MAX || x->kind == PROF_KIND_ALLOC ? UINT32_MAX
                                                                        : (uint32_t)x->kind;
-        out->time_ns = x->time_ns;
         out->weight = x->weight;
-        out->region_id = x->region_id;
-        out->region = profile_map_get(&f->regions, x->region_id); /* 0: none, or undefined */
         out->region_call = x->region_call;
-        out->size = out->alloc_id = out->free_ns = 0; /* allocation fields */
         p->threads[thread].weight += x->weight;
-        profile_seen(f, x->time_ns);
     }
     return 0;
 }
@@ -346,35 +364,17 @@ static int profile_add_allocs(struct profile_impl *pi, struct profile_file *f,
     struct prof_profile *p = &pi->pub;
     for (size_t i = 0; i < a->count; i++) {
         const struct prof_rec_alloc *x = &a->allocs[i];
-        uint32_t stack = profile_map_get(&f->stacks, x->stack_id);
-        if (!stack) {
-            snprintf(why, whylen, "allocation references undefined stack id %" PRIu64, x->stack_id);
-            return 1;
-        }
-        if (x->tid > UINT32_MAX) {
-            snprintf(why, whylen, "allocation with thread id %" PRIu64 " out of range", x->tid);
-            return 1;
-        }
+        struct prof_sample *out;
         uint32_t thread; /* created for its name; its weight stays timer periods only */
-        int err = profile_thread(pi, f, (uint32_t)x->tid, &thread);
+        int err = profile_new_sample(pi, f, "allocation", x->stack_id, x->tid, x->time_ns,
+                                     x->region_id, &out, &thread, why, whylen);
         if (err)
             return err;
-        if (profile_reserve(&p->samples, &pi->cap_samples, p->nsamples, sizeof(*p->samples)) < 0)
-            return -ENOMEM;
-        struct prof_sample *out = &p->samples[p->nsamples++];
-        memset(out, 0, sizeof(*out));
-        out->process = f->process;
-        out->tid = (uint32_t)x->tid;
-        out->stack = stack - 1;
         out->kind = PROF_KIND_ALLOC;
-        out->time_ns = x->time_ns;
         out->weight = x->weight_bytes;
-        out->region_id = x->region_id;
-        out->region = profile_map_get(&f->regions, x->region_id);
         out->size = x->size;
         out->alloc_id = x->alloc_id;
         out->free_ns = UINT64_MAX;
-        profile_seen(f, x->time_ns);
         uint32_t early = profile_map_get(&f->pending, x->alloc_id);
         if (early && !f->early_frees[early - 1].used) {
             f->early_frees[early - 1].used = 1;
