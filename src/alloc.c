@@ -20,6 +20,7 @@
 #include <math.h>
 #include <time.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -35,6 +36,14 @@ typedef void (*free_fn)(void *);
 typedef void *(*memalign_fn)(size_t, size_t);
 typedef int (*posix_memalign_fn)(void **, size_t, size_t);
 
+static void *malloc_unresolved(size_t size);
+static void *calloc_unresolved(size_t n, size_t size);
+static void *realloc_unresolved(void *old, size_t size);
+static void free_unresolved(void *p);
+
+/* The hot four start out pointing at functions that resolve the table and retry, so that their
+ * fast paths call through without a NULL test; the rare ones are NULL until resolved. Stores and
+ * loads are relaxed atomics: a thread sees either the trampoline or the real function. */
 static struct {
     malloc_fn malloc;
     calloc_fn calloc;
@@ -45,14 +54,23 @@ static struct {
     posix_memalign_fn posix_memalign;
     malloc_fn valloc;
     malloc_fn pvalloc;
-} real;
+} real = {.malloc = malloc_unresolved, .calloc = calloc_unresolved,
+          .realloc = realloc_unresolved, .free = free_unresolved};
+static _Atomic int real_resolved;
 
-static _Atomic int resolving;
+#define REAL(name) __atomic_load_n(&real.name, __ATOMIC_RELAXED)
 
-/* dlsym itself allocates (calloc for its error state): while we resolve, requests are served from
- * this static arena. Such blocks are never freed to the real allocator. */
+/* Set while this thread resolves the real functions: dlsym itself allocates (calloc for its error
+ * state), and those requests are served from a static arena. Per thread, so that another thread
+ * starting at the same moment resolves for itself instead of taking arena memory. */
+static PROF_TLS int resolving;
+
+/* The arena. Its blocks are never freed to the real allocator: their filter slots (below) are
+ * pinned, so free() always looks at them closely. */
 static _Alignas(64) uint8_t bootstrap_arena[64 * 1024];
 static _Atomic size_t bootstrap_used;
+
+static void filter_pin_range(uintptr_t lo, uintptr_t hi);
 
 static void *bootstrap_alloc(size_t size, size_t align)
 {
@@ -64,31 +82,47 @@ static void *bootstrap_alloc(size_t size, size_t align)
         if (start + size > sizeof(bootstrap_arena))
             return NULL;
     } while (!atomic_compare_exchange_weak(&bootstrap_used, &old, start + size));
-    return bootstrap_arena + start;
+    uint8_t *p = bootstrap_arena + start;
+    filter_pin_range((uintptr_t)p, (uintptr_t)p + (size ? size : 1));
+    return p;
 }
 
-static int from_bootstrap(const void *p)
+static inline int from_bootstrap(const void *p)
 {
-    return (const uint8_t *)p >= bootstrap_arena &&
-           (const uint8_t *)p < bootstrap_arena + sizeof(bootstrap_arena);
+    return (uintptr_t)p - (uintptr_t)bootstrap_arena < sizeof(bootstrap_arena);
 }
 
+/* Idempotent, and safe to run in two threads at once (they store the same values). */
 static void resolve_real(void)
 {
-    if (real.free)
+    if (atomic_load(&real_resolved))
         return;
-    atomic_store(&resolving, 1);
-    real.malloc = (malloc_fn)dlsym(RTLD_NEXT, "malloc");
-    real.calloc = (calloc_fn)dlsym(RTLD_NEXT, "calloc");
-    real.realloc = (realloc_fn)dlsym(RTLD_NEXT, "realloc");
-    real.memalign = (memalign_fn)dlsym(RTLD_NEXT, "memalign");
-    real.aligned_alloc = (memalign_fn)dlsym(RTLD_NEXT, "aligned_alloc");
-    real.posix_memalign = (posix_memalign_fn)dlsym(RTLD_NEXT, "posix_memalign");
-    real.valloc = (malloc_fn)dlsym(RTLD_NEXT, "valloc");
-    real.pvalloc = (malloc_fn)dlsym(RTLD_NEXT, "pvalloc");
+    resolving = 1;
+    malloc_fn m = (malloc_fn)dlsym(RTLD_NEXT, "malloc");
+    calloc_fn c = (calloc_fn)dlsym(RTLD_NEXT, "calloc");
+    realloc_fn r = (realloc_fn)dlsym(RTLD_NEXT, "realloc");
     free_fn f = (free_fn)dlsym(RTLD_NEXT, "free");
-    atomic_store(&resolving, 0);
-    real.free = f; /* last: it marks the table complete */
+    memalign_fn ma = (memalign_fn)dlsym(RTLD_NEXT, "memalign");
+    memalign_fn aa = (memalign_fn)dlsym(RTLD_NEXT, "aligned_alloc");
+    posix_memalign_fn pm = (posix_memalign_fn)dlsym(RTLD_NEXT, "posix_memalign");
+    malloc_fn va = (malloc_fn)dlsym(RTLD_NEXT, "valloc");
+    malloc_fn pv = (malloc_fn)dlsym(RTLD_NEXT, "pvalloc");
+    resolving = 0;
+    if (!m || !c || !r || !f) {
+        /* No allocator after us (a static binary cannot be preloaded, so this is a broken
+         * environment): keep the trampolines, which fail each request with ENOMEM. */
+        return;
+    }
+    __atomic_store_n(&real.malloc, m, __ATOMIC_RELAXED);
+    __atomic_store_n(&real.calloc, c, __ATOMIC_RELAXED);
+    __atomic_store_n(&real.realloc, r, __ATOMIC_RELAXED);
+    __atomic_store_n(&real.memalign, ma, __ATOMIC_RELAXED);
+    __atomic_store_n(&real.aligned_alloc, aa, __ATOMIC_RELAXED);
+    __atomic_store_n(&real.posix_memalign, pm, __ATOMIC_RELAXED);
+    __atomic_store_n(&real.valloc, va, __ATOMIC_RELAXED);
+    __atomic_store_n(&real.pvalloc, pv, __ATOMIC_RELAXED);
+    __atomic_store_n(&real.free, f, __ATOMIC_RELAXED);
+    atomic_store(&real_resolved, 1);
 }
 
 /* ---- sampling state ---- */
@@ -134,14 +168,33 @@ struct addr_slot {
     uint64_t alloc_id;
 };
 static struct addr_slot *addr_table;
-/* Per-hash-bucket counts of live entries: a free() whose bucket count is 0 skips the table. */
+/* The free() filter: per slot, the count of sampled blocks whose address maps there; a free()
+ * whose slot is 0 goes straight to the real allocator. A count that reaches FILTER_PINNED stays
+ * there for good (it cannot wrap to 0 under a still-tracked block); the bootstrap arena's slots
+ * are pinned from the start, so arena blocks take the slow path too. */
 #define FILTER_SLOTS (1u << 14) /* 16 KiB: stays in L1, checked by every free() */
-static _Atomic uint8_t *addr_filter;
+#define FILTER_PINNED 255
+static _Atomic uint8_t addr_filter[FILTER_SLOTS];
 static _Atomic uint64_t events_lost; /* table full, or a free on a thread without a ring */
 
 /* The filter slot of an address: its own bits, not a hash, so that the frees of neighbouring
  * blocks (the heap reuses a small working set) touch the same few cache lines of the filter. */
 static inline uint32_t filter_slot(uintptr_t p) { return (uint32_t)(p >> 4) & (FILTER_SLOTS - 1); }
+
+static void filter_add(uintptr_t p, int delta)
+{
+    _Atomic uint8_t *slot = &addr_filter[filter_slot(p)];
+    uint8_t cur = atomic_load_explicit(slot, memory_order_relaxed);
+    while (cur != FILTER_PINNED &&
+           !atomic_compare_exchange_weak(slot, &cur, (uint8_t)(cur + delta)))
+        ;
+}
+
+static void filter_pin_range(uintptr_t lo, uintptr_t hi)
+{
+    for (uintptr_t a = lo & ~(uintptr_t)15; a < hi; a += 16)
+        atomic_store(&addr_filter[filter_slot(a)], FILTER_PINNED);
+}
 
 static inline uint32_t addr_hash(uintptr_t p)
 {
@@ -160,7 +213,7 @@ static int table_insert(uintptr_t p, uint64_t id)
             /* Reserved (value 2 is never a real heap address): fill, then publish. */
             s->alloc_id = id;
             atomic_store_explicit(&s->addr, p, memory_order_release);
-            atomic_fetch_add(&addr_filter[filter_slot(p)], 1);
+            filter_add(p, 1);
             return 0;
         }
     }
@@ -182,7 +235,7 @@ static uint64_t table_remove(uintptr_t p)
         if (cur == p) {
             uint64_t id = s->alloc_id;
             if (atomic_compare_exchange_strong(&s->addr, &cur, ADDR_TOMB)) {
-                atomic_fetch_sub(&addr_filter[filter_slot(p)], 1);
+                filter_add(p, -1);
                 return id;
             }
             return 0;
@@ -307,37 +360,56 @@ static void record_free(uint64_t id)
     push_event(ts, &ev, NULL);
 }
 
-/* Counts the bytes down; samples when the count runs out. A thread's first allocation draws its
- * first distance instead of being sampled (a count starting at 0 would sample every thread's
- * first block). */
+/* The fast paths below only count bytes down; everything else is decided here, when the count
+ * runs out: whether sampling is on, paused, or this thread is inside our own code. A sample point
+ * that falls where we may not sample is skipped and the next distance drawn from there; distances
+ * are memoryless, so the program's own bytes still see the same Poisson process.
+ * A thread's first allocation draws its first distance instead of being sampled (a count starting
+ * at 0 would sample every thread's first block). */
 static __attribute__((noinline)) void alloc_slow_path(struct alloc_tls *t, void *p, size_t size)
 {
+    if (!atomic_load_explicit(&sampling_on, memory_order_relaxed)) {
+        /* Not started (or stopped): look again after a mean distance's worth of bytes. */
+        t->countdown = (int64_t)mean_bytes;
+        return;
+    }
+    int skip = t->busy || !p || atomic_load_explicit(&prof_paused, memory_order_relaxed);
+    int was_busy = t->busy;
     t->busy = 1;
     int fresh = t->rng == 0;
     int64_t d = next_distance(t);
     if (fresh) {
         t->countdown += d;
         if (t->countdown > 0) {
-            t->busy = 0;
+            t->busy = was_busy;
             return;
         }
         d = next_distance(t);
     }
     t->countdown = d;
-    record_alloc(p, size);
-    t->busy = 0;
+    if (!skip)
+        record_alloc(p, size);
+    t->busy = was_busy;
 }
 
-#define MAYBE_SAMPLE(p, size)                                                                      \
-    do {                                                                                           \
-        struct alloc_tls *t_ = &tls_alloc;                                                         \
-        if (atomic_load_explicit(&sampling_on, memory_order_relaxed) && !t_->busy &&               \
-            !atomic_load_explicit(&prof_paused, memory_order_relaxed) &&                           \
-            (t_->countdown -= (int64_t)(size)) <= 0)                                               \
-            alloc_slow_path(t_, (p), (size));                                                      \
-    } while (0)
+/* Counts `size` bytes down; true when the count ran out and the caller must take the slow path.
+ * Done before the real call, so that the common case can tail-call the real function. */
+static inline int countdown_expired(struct alloc_tls *t, size_t size)
+{
+    return __builtin_expect((t->countdown -= (int64_t)size) <= 0, 0);
+}
 
-static void note_free(void *p)
+/* The filter says whether a block may be in the sampled-address table; almost every free() ends
+ * at this one byte load. */
+static inline int maybe_sampled(const void *p)
+{
+    return __builtin_expect(atomic_load_explicit(&addr_filter[filter_slot((uintptr_t)p)],
+                                                 memory_order_relaxed) != 0, 0);
+}
+
+/* A block that may be sampled is about to be freed (or reallocated): drop it from the table
+ * and record the free, before the address can be handed out again. */
+static __attribute__((noinline)) void note_free_slow(void *p)
 {
     if (!p || !atomic_load_explicit(&sampling_on, memory_order_relaxed))
         return;
@@ -351,28 +423,39 @@ static void note_free(void *p)
     }
 }
 
-/* ---- the interposed functions ---- */
+/* ---- the interposed functions ----
+ * The hot ones count the bytes down and, in the common case, tail-call the real function: under
+ * ten instructions on top of the allocator's own for malloc, about seven for free. */
 
 EXPORT void *malloc(size_t size)
 {
-    if (!real.free) {
-        if (atomic_load(&resolving))
-            return bootstrap_alloc(size, 16);
-        resolve_real();
-    }
-    void *p = real.malloc(size);
-    MAYBE_SAMPLE(p, size);
+    malloc_fn fn = REAL(malloc);
+    struct alloc_tls *t = &tls_alloc;
+    if (!countdown_expired(t, size))
+        return fn(size);
+    void *p = fn(size);
+    alloc_slow_path(t, p, size);
     return p;
+}
+
+/* Everything free() may not hand straight to the real allocator: NULL under a pinned slot, arena
+ * blocks, blocks that may be sampled. */
+static __attribute__((noinline)) void free_slow(void *p)
+{
+    if (!p || from_bootstrap(p))
+        return;
+    note_free_slow(p); /* before the real free: the address must leave our table first */
+    REAL(free)(p);
 }
 
 EXPORT void free(void *p)
 {
-    if (!p || from_bootstrap(p))
+    free_fn fn = REAL(free);
+    if (maybe_sampled(p)) {
+        free_slow(p);
         return;
-    if (!real.free)
-        resolve_real();
-    note_free(p); /* before the real free: the address must leave our table first */
-    real.free(p);
+    }
+    fn(p);
 }
 
 EXPORT void *calloc(size_t n, size_t size)
@@ -382,41 +465,86 @@ EXPORT void *calloc(size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (!real.free) {
-        if (atomic_load(&resolving)) {
-            void *p = bootstrap_alloc(total, 16);
-            if (p)
-                memset(p, 0, total); /* the arena is static: already zero, but be explicit */
-            return p;
-        }
-        resolve_real();
-    }
-    void *p = real.calloc(n, size);
-    MAYBE_SAMPLE(p, total);
+    calloc_fn fn = REAL(calloc);
+    struct alloc_tls *t = &tls_alloc;
+    if (!countdown_expired(t, total))
+        return fn(n, size);
+    void *p = fn(n, size);
+    alloc_slow_path(t, p, total);
     return p;
 }
 
 EXPORT void *realloc(void *old, size_t size)
 {
-    if (!real.free) {
-        if (atomic_load(&resolving))
-            return bootstrap_alloc(size, 16);
-        resolve_real();
-    }
-    if (old && from_bootstrap(old)) {
-        /* Its size is unknown; the arena ends at a known place, so copy what can be there. */
-        void *p = real.malloc(size);
-        if (p) {
-            size_t avail = (size_t)(bootstrap_arena + sizeof(bootstrap_arena) - (uint8_t *)old);
-            memcpy(p, old, size < avail ? size : avail);
+    if (__builtin_expect(maybe_sampled(old), 0)) {
+        if (old && from_bootstrap(old)) {
+            /* Its size is unknown; the arena ends at a known place, so copy what can be there. */
+            void *p = malloc(size);
+            if (p) {
+                size_t avail = (size_t)(bootstrap_arena + sizeof(bootstrap_arena) - (uint8_t *)old);
+                memcpy(p, old, size < avail ? size : avail);
+            }
+            return p;
         }
-        return p;
+        note_free_slow(old);
     }
-    note_free(old);
-    void *p = real.realloc(old, size);
-    if (size)
-        MAYBE_SAMPLE(p, size);
+    realloc_fn fn = REAL(realloc);
+    struct alloc_tls *t = &tls_alloc;
+    if (size == 0 || !countdown_expired(t, size))
+        return fn(old, size); /* realloc(p, 0) frees p: nothing to sample */
+    void *p = fn(old, size);
+    alloc_slow_path(t, p, size);
     return p;
+}
+
+/* Until the table is resolved: this thread's requests made while it resolves (from inside
+ * dlsym) come from the arena; any other request resolves, then goes through again. */
+
+static void *malloc_unresolved(size_t size)
+{
+    if (resolving)
+        return bootstrap_alloc(size, 16);
+    resolve_real();
+    if (!atomic_load(&real_resolved)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return malloc(size);
+}
+
+static void *calloc_unresolved(size_t n, size_t size)
+{
+    if (resolving)
+        return bootstrap_alloc(n * size, 16); /* calloc checked the product; the arena is zero */
+    resolve_real();
+    if (!atomic_load(&real_resolved)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return calloc(n, size);
+}
+
+static void *realloc_unresolved(void *old, size_t size)
+{
+    if (resolving)
+        return old ? NULL : bootstrap_alloc(size, 16); /* dlsym never grows a block */
+    resolve_real();
+    if (!atomic_load(&real_resolved)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(old, size);
+}
+
+static void free_unresolved(void *p)
+{
+    /* A block that is not the arena's was allocated by a thread that had resolved the table; the
+     * store of real.free is about to be seen. */
+    if (!p || from_bootstrap(p))
+        return;
+    resolve_real();
+    if (atomic_load(&real_resolved))
+        REAL(free)(p);
 }
 
 EXPORT void *reallocarray(void *old, size_t n, size_t size)
@@ -429,52 +557,86 @@ EXPORT void *reallocarray(void *old, size_t n, size_t size)
     return realloc(old, total);
 }
 
+/* The aligned variants are rare: resolve, call, then count. */
+#define SAMPLE_AFTER(p, size)                                                                      \
+    do {                                                                                           \
+        struct alloc_tls *t_ = &tls_alloc;                                                         \
+        if (countdown_expired(t_, (size)))                                                         \
+            alloc_slow_path(t_, (p), (size));                                                      \
+    } while (0)
+
 EXPORT int posix_memalign(void **out, size_t align, size_t size)
 {
-    if (!real.free)
+    if (!REAL(posix_memalign)) {
         resolve_real();
-    int r = real.posix_memalign(out, align, size);
+        if (!REAL(posix_memalign))
+            return ENOMEM;
+    }
+    int r = REAL(posix_memalign)(out, align, size);
     if (r == 0)
-        MAYBE_SAMPLE(*out, size);
+        SAMPLE_AFTER(*out, size);
     return r;
 }
 
 EXPORT void *aligned_alloc(size_t align, size_t size)
 {
-    if (!real.free)
+    if (!REAL(aligned_alloc)) {
         resolve_real();
-    void *p = real.aligned_alloc(align, size);
-    MAYBE_SAMPLE(p, size);
+        if (!REAL(aligned_alloc)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    void *p = REAL(aligned_alloc)(align, size);
+    if (p)
+        SAMPLE_AFTER(p, size);
     return p;
 }
 
 EXPORT void *memalign(size_t align, size_t size)
 {
-    if (!real.free) {
-        if (atomic_load(&resolving))
+    if (!REAL(memalign)) {
+        if (resolving)
             return bootstrap_alloc(size, align);
         resolve_real();
+        if (!REAL(memalign)) {
+            errno = ENOMEM;
+            return NULL;
+        }
     }
-    void *p = real.memalign(align, size);
-    MAYBE_SAMPLE(p, size);
+    void *p = REAL(memalign)(align, size);
+    if (p)
+        SAMPLE_AFTER(p, size);
     return p;
 }
 
 EXPORT void *valloc(size_t size)
 {
-    if (!real.free)
+    if (!REAL(valloc)) {
         resolve_real();
-    void *p = real.valloc(size);
-    MAYBE_SAMPLE(p, size);
+        if (!REAL(valloc)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    void *p = REAL(valloc)(size);
+    if (p)
+        SAMPLE_AFTER(p, size);
     return p;
 }
 
 EXPORT void *pvalloc(size_t size)
 {
-    if (!real.free)
+    if (!REAL(pvalloc)) {
         resolve_real();
-    void *p = real.pvalloc(size);
-    MAYBE_SAMPLE(p, size);
+        if (!REAL(pvalloc)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    void *p = REAL(pvalloc)(size);
+    if (p)
+        SAMPLE_AFTER(p, size);
     return p;
 }
 
@@ -488,8 +650,7 @@ void alloc_start(const struct prof_config *cfg)
     max_depth = cfg->max_depth;
     addr_table = mmap(NULL, ADDR_SLOTS * sizeof(struct addr_slot), PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    addr_filter = mmap(NULL, FILTER_SLOTS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (addr_table == MAP_FAILED || addr_filter == MAP_FAILED) {
+    if (addr_table == MAP_FAILED) {
         log_warn("cannot map the allocation table; allocation sampling is off");
         return;
     }
@@ -505,7 +666,9 @@ void alloc_reset_after_fork(void)
     if (!atomic_load(&sampling_on))
         return;
     memset(addr_table, 0, ADDR_SLOTS * sizeof(struct addr_slot));
-    memset((void *)addr_filter, 0, FILTER_SLOTS);
+    for (uint32_t i = 0; i < FILTER_SLOTS; i++) /* the arena's pinned slots stay pinned */
+        if (atomic_load_explicit(&addr_filter[i], memory_order_relaxed) != FILTER_PINNED)
+            atomic_store_explicit(&addr_filter[i], 0, memory_order_relaxed);
 }
 
 uint64_t alloc_events_lost(void) { return atomic_load(&events_lost); }
