@@ -4,7 +4,8 @@
 # requests, every 10th slow): slow tail 2000 -> 4000 us doubles the request p95: a region
 # regression (exit 1) in text and JSON, with one and two runs per side; the reverse is an
 # improvement (exit 0); "request/parse" and the call counts do not change; 10 comparisons of
-# separate runs of the identical program flag no region.
+# separate runs of the identical program flag no region. Runs that preemption reshaped (the
+# program's own p95/p99 off the planned ones) are recorded again: their ground truth changed.
 # Exit statuses are checked with --min-samples 1500 (a run has ~1300 samples at PROF_HZ=1000 and
 # 2000 calls per region): every function then has too few samples to judge and the status reflects
 # the regions alone (functions' CPU noise, e.g. the clock_gettime system call path on a kvm-clock
@@ -17,12 +18,32 @@ need_runtime diff/region_variant
 R=$EXAMPLES/diff/region_variant
 
 export PROF_HZ=1000
+
+# The program spins to fixed deadlines, but a loaded machine preempts it: then the run's real
+# latencies (which profdiff must report) are no longer the planned ones, and a comparison's
+# expected outcome is unknown. The program prints its own p95/p99 and the planned ones; a run
+# whose own p95 is more than 15 % off (the profiler's interrupts alone add ~5 % at 1000 Hz) or
+# whose p99 is more than 50 % off is recorded again, up to 6 times.
+undisturbed() {
+    awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+        END { d95 = v["p95_ns"] / v["planned_p95_ns"] - 1; d99 = v["p99_ns"] / v["planned_p99_ns"] - 1
+              exit !(v["planned_p95_ns"] > 0 && d95 < 0.15 && d95 > -0.15 && d99 < 0.50 && d99 > -0.50) }' "$1"
+}
+record() { # record NAME SLOW_US: NAME.prof and NAME.out in TEST_TMP
+    local attempt
+    for ((attempt = 1; attempt <= 6; attempt++)); do
+        profile "$TEST_TMP/$1.prof" "$R" "$2" >"$TEST_TMP/$1.out"
+        undisturbed "$TEST_TMP/$1.out" && return 0
+        echo "$1: preempted, recording again: $(cat "$TEST_TMP/$1.out")"
+    done
+    fail "$1: 6 runs in a row were reshaped by preemption (machine too loaded for a latency test)"
+}
 NBASE=7
 for ((i = 0; i < NBASE; i++)); do
-    profile "$TEST_TMP/base$i.prof" "$R" 2000 >"$TEST_TMP/base$i.out"
+    record "base$i" 2000
 done
 for i in 0 1; do
-    profile "$TEST_TMP/slow$i.prof" "$R" 4000 >"$TEST_TMP/slow$i.out"
+    record "slow$i" 4000
 done
 cat "$TEST_TMP"/base0.out "$TEST_TMP"/slow0.out
 grep -q "^region_variant: slow_us=4000 requests=2000 " "$TEST_TMP/slow0.out" || fail "region_variant printed no result"
