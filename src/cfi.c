@@ -384,6 +384,75 @@ static int row_cmp(const void *a, const void *b)
     return (x->cfa_kind != CFI_CFA_NONE) - (y->cfa_kind != CFI_CFA_NONE);
 }
 
+/* Sorting the rows. Each FDE's rows come out of the parser in pc order, ending with a
+ * no-information row at its end address (unless the next FDE starts there and took that row over).
+ * So the rows split into pieces that each cover one contiguous address range: a piece ends after
+ * a no-information row or where the pc goes down. Ranges of distinct FDEs do not overlap, so
+ * sorting the pieces by their first row and copying them out in that order sorts the rows: a few
+ * thousand pieces instead of a qsort of ~100,000 rows, which was 70 % of a profiled /bin/true's
+ * start-up instructions. Should FDEs overlap all the same, the result is checked and, if not
+ * sorted, qsort does it. */
+struct row_run {
+    size_t start, n;
+};
+
+static int rows_sorted(const struct cfi_row *rows, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (row_cmp(&rows[i - 1], &rows[i]) > 0)
+            return 0;
+    return 1;
+}
+
+/* Does a new piece start at row i? */
+static inline int piece_ends_before(const struct cfi_row *rows, size_t i)
+{
+    return rows[i - 1].cfa_kind == CFI_CFA_NONE || row_cmp(&rows[i - 1], &rows[i]) > 0;
+}
+
+static int run_cmp(const void *a, const void *b, void *rows)
+{
+    const struct row_run *x = a, *y = b;
+    const struct cfi_row *r = rows;
+    return row_cmp(&r[x->start], &r[y->start]);
+}
+
+/* Returns the rows sorted, in an array of exactly b->n rows (b->rows is freed or reused), or NULL
+ * when out of memory (b->rows is then still b's). */
+static struct cfi_row *sort_rows(struct row_buf *b)
+{
+    size_t nruns = 1;
+    for (size_t i = 1; i < b->n; i++)
+        nruns += piece_ends_before(b->rows, i);
+    struct cfi_row *out = malloc(b->n * sizeof(*out));
+    struct row_run *runs = malloc(nruns * sizeof(*runs));
+    if (!out || !runs) {
+        free(out);
+        free(runs);
+        return NULL;
+    }
+    size_t r = 0;
+    runs[0].start = 0;
+    for (size_t i = 1; i < b->n; i++)
+        if (piece_ends_before(b->rows, i)) {
+            runs[r].n = i - runs[r].start;
+            runs[++r].start = i;
+        }
+    runs[r].n = b->n - runs[r].start;
+    qsort_r(runs, nruns, sizeof(*runs), run_cmp, b->rows);
+    size_t at = 0;
+    for (size_t i = 0; i < nruns; i++) {
+        memcpy(out + at, b->rows + runs[i].start, runs[i].n * sizeof(*out));
+        at += runs[i].n;
+    }
+    free(runs);
+    free(b->rows);
+    b->rows = NULL;
+    if (!rows_sorted(out, at))
+        qsort(out, at, sizeof(*out), row_cmp);
+    return out;
+}
+
 /* Parses one object's .eh_frame into rows. */
 static void parse_eh_frame(const uint8_t *start, const uint8_t *limit, struct row_buf *out)
 {
@@ -522,8 +591,13 @@ static int add_object(struct dl_phdr_info *info, size_t size, void *arg)
             free(t);
             return 0;
         }
-        qsort(rows.rows, rows.n, sizeof(*rows.rows), row_cmp);
-        t->rows = rows.rows;
+        struct cfi_row *sorted = sort_rows(&rows);
+        if (!sorted) {
+            free(rows.rows);
+            free(t);
+            return 0;
+        }
+        t->rows = sorted;
         t->nrows = rows.n;
     }
     t->last_seq = ctx->seq;
