@@ -1,53 +1,80 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Cost of allocation mode on a malloc-heavy workload: alloc_churn (COUNT million small malloc/free
-# pairs + a LEAK_MB cache) run without a profiler, under libprof (PROF_MODE=alloc, default rate
-# 512 KiB) and under heaptrack, interleaved, RUNS times each. Prints each run and the medians of
-# CPU time (user + sys of the process and its waited-for children: heaptrack_interpret counts)
-# and wall time, with the overhead of each profiler over the baseline median.
-# Usage: bench/bench_alloc.sh [BUILD_DIR [RUNS [COUNT_MILLIONS [LEAK_MB]]]]  (build, 5, 40, 200)
-# Run by hand (timing-based; never by ctest). Needs heaptrack for the comparison (skipped if absent).
+# pairs + a LEAK_MB cache) run without a profiler and under libprof (PROF_MODE=alloc, default rate
+# 512 KiB) as RUNS back-to-back pairs, the order alternating from pair to pair (so a drift of the
+# machine's speed hits both sides alike); then HT_RUNS runs under heaptrack. The shared VMs this
+# runs on vary by 10-30 % from minute to minute, far more than the effect measured, so the figure
+# is the median over the pairs of each pair's ratio libprof / base (CPU time: user + sys of the
+# process and its waited-for children, heaptrack_interpret included; and wall time), with the
+# quartiles of the ratios beside it. Medians of the plain times are printed too.
+# Usage: bench/bench_alloc.sh [BUILD_DIR [RUNS [COUNT_MILLIONS [LEAK_MB [HT_RUNS [IDLE_THREAD]]]]]]
+#        (build, 15, 40, 200, 3, 0). IDLE_THREAD=1: the workload starts an idle thread first, so the
+#        baseline already has glibc's multi-threaded malloc paths that libprof's flusher thread
+#        otherwise switches on (bench/alloc/alloc_churn.c).
+# Run by hand (timing-based; never by ctest). Needs heaptrack for the comparison (skipped if absent
+# or HT_RUNS is 0).
 set -euo pipefail
 build=$(realpath "${1:-build}")
-runs=${2:-5}
+runs=${2:-15}
 count=${3:-40}
 leak=${4:-200}
+ht_runs=${5:-3}
+idle=${6:-0}
 prog=$build/bench/alloc/alloc_churn
 run=$build/bench/benchrun
 lib=$build/src/libprof.so
 [[ -x $prog && -x $run && -f $lib ]] || { echo "build first: $prog, $run, $lib" >&2; exit 2; }
-have_ht=0
-command -v heaptrack >/dev/null && have_ht=1
+command -v heaptrack >/dev/null || ht_runs=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" "$2" | tail -1; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# quartiles: "Q1 Q3" of the numbers on stdin (nearest rank).
+quartiles() { sort -g | awk '{ v[NR] = $1 } END { q1 = int((NR + 3) / 4); q3 = int((3 * NR + 3) / 4); print v[q1], v[q3] }'; }
 
-declare -A cpu wall
-for ((i = 1; i <= runs; i++)); do
-    "$run" -q -o "$tmp/base" "$prog" "$count" "$leak"
+base() { "$run" -q -o "$tmp/base" "$prog" "$count" "$leak" "$idle"; }
+libprof() {
     "$run" -q -o "$tmp/libprof" env PROF_MODE=alloc PROF_OUT="$tmp/a.prof" LD_PRELOAD="$lib" \
-        "$prog" "$count" "$leak"
+        "$prog" "$count" "$leak" "$idle"
     size=$(stat -c %s "$tmp/a.prof")
     rm -f "$tmp/a.prof"
-    line="run $i: base cpu $(field cpu_s "$tmp/base") s wall $(field wall_s "$tmp/base") s;"
-    line+=" libprof cpu $(field cpu_s "$tmp/libprof") s wall $(field wall_s "$tmp/libprof") s (profile $size bytes)"
-    for k in base libprof; do
-        cpu[$k]+="$(field cpu_s "$tmp/$k") "
-        wall[$k]+="$(field wall_s "$tmp/$k") "
-    done
-    if ((have_ht)); then
-        (cd "$tmp" && "$run" -q -o "$tmp/heaptrack" heaptrack -o "$tmp/ht" "$prog" "$count" "$leak" \
-            >/dev/null 2>&1)
-        rm -f "$tmp"/ht*
-        line+="; heaptrack cpu $(field cpu_s "$tmp/heaptrack") s wall $(field wall_s "$tmp/heaptrack") s"
-        cpu[heaptrack]+="$(field cpu_s "$tmp/heaptrack") "
-        wall[heaptrack]+="$(field wall_s "$tmp/heaptrack") "
-    fi
-    echo "$line"
+}
+
+declare -A cpu wall
+cpu_ratios="" wall_ratios=""
+for ((i = 1; i <= runs; i++)); do
+    if ((i % 2)); then base; libprof; else libprof; base; fi
+    bc=$(field cpu_s "$tmp/base") bw=$(field wall_s "$tmp/base")
+    lc=$(field cpu_s "$tmp/libprof") lw=$(field wall_s "$tmp/libprof")
+    cr=$(awk -v a="$lc" -v b="$bc" 'BEGIN { print a / b }')
+    wr=$(awk -v a="$lw" -v b="$bw" 'BEGIN { print a / b }')
+    cpu_ratios+="$cr " wall_ratios+="$wr "
+    cpu[base]+="$bc " wall[base]+="$bw " cpu[libprof]+="$lc " wall[libprof]+="$lw "
+    printf 'pair %d: base cpu %s s wall %s s; libprof cpu %s s wall %s s (profile %s bytes); ratio cpu %.3f wall %.3f\n' \
+        "$i" "$bc" "$bw" "$lc" "$lw" "$size" "$cr" "$wr"
 done
-echo "alloc_churn $count M malloc/free + $leak MB kept, medians of $runs interleaved runs:"
+for ((i = 1; i <= ht_runs; i++)); do
+    (cd "$tmp" && "$run" -q -o "$tmp/heaptrack" heaptrack -o "$tmp/ht" "$prog" "$count" "$leak" "$idle" \
+        >/dev/null 2>&1)
+    rm -f "$tmp"/ht*
+    cpu[heaptrack]+="$(field cpu_s "$tmp/heaptrack") " wall[heaptrack]+="$(field wall_s "$tmp/heaptrack") "
+    echo "heaptrack run $i: cpu $(field cpu_s "$tmp/heaptrack") s wall $(field wall_s "$tmp/heaptrack") s"
+done
+
+echo "alloc_churn $count M malloc/free + $leak MB kept$( ((idle)) && echo ", idle thread"), $runs base/libprof pairs (order alternating):"
+ratio_line() { # NAME RATIOS
+    local m q
+    m=$(tr ' ' '\n' <<<"$2" | grep . | median)
+    q=$(tr ' ' '\n' <<<"$2" | grep . | quartiles)
+    awk -v n="$1" -v m="$m" -v q="$q" 'BEGIN { split(q, a, " ")
+        printf "  libprof / base, %s: median %+.1f %% (quartiles %+.1f %% .. %+.1f %%)\n", n,
+               100 * (m - 1), 100 * (a[1] - 1), 100 * (a[2] - 1) }'
+}
+ratio_line "CPU time" "$cpu_ratios"
+ratio_line "wall time" "$wall_ratios"
+echo "medians of the times (heaptrack: $ht_runs runs after the pairs):"
 bc=$(tr ' ' '\n' <<<"${cpu[base]}" | grep . | median)
 bw=$(tr ' ' '\n' <<<"${wall[base]}" | grep . | median)
 for k in base libprof heaptrack; do

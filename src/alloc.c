@@ -447,11 +447,10 @@ static __attribute__((noinline)) void note_free_slow(void *p)
 
 EXPORT void *malloc(size_t size)
 {
-    malloc_fn fn = REAL(malloc);
     struct alloc_tls *t = &tls_alloc;
     if (!countdown_expired(t, size))
-        return fn(size);
-    void *p = fn(size);
+        return REAL(malloc)(size); /* a jump through memory: the pointer is loaded only here */
+    void *p = REAL(malloc)(size);
     alloc_slow_path(t, p, size);
     return p;
 }
@@ -468,12 +467,11 @@ static __attribute__((noinline)) void free_slow(void *p)
 
 EXPORT void free(void *p)
 {
-    free_fn fn = REAL(free);
     if (maybe_sampled(p)) {
         free_slow(p);
         return;
     }
-    fn(p);
+    REAL(free)(p);
 }
 
 EXPORT void *calloc(size_t n, size_t size)
