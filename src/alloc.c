@@ -76,10 +76,12 @@ static void *bootstrap_alloc(size_t size, size_t align)
 {
     if (align < 16)
         align = 16;
+    uintptr_t base = (uintptr_t)bootstrap_arena;
     size_t old = atomic_load(&bootstrap_used), start;
     do {
-        start = (old + align - 1) & ~(align - 1);
-        if (start + size > sizeof(bootstrap_arena))
+        /* Align the address, not the offset: the arena itself is only 64-byte aligned. */
+        start = (size_t)(((base + old + align - 1) & ~(uintptr_t)(align - 1)) - base);
+        if (start > sizeof(bootstrap_arena) || size > sizeof(bootstrap_arena) - start)
             return NULL;
     } while (!atomic_compare_exchange_weak(&bootstrap_used, &old, start + size));
     uint8_t *p = bootstrap_arena + start;
@@ -380,7 +382,7 @@ static void record_free(uint64_t id)
  * at 0 would sample every thread's first block). */
 static __attribute__((noinline)) void alloc_slow_path(struct alloc_tls *t, void *p, size_t size)
 {
-    if (!atomic_load_explicit(&sampling_on, memory_order_relaxed)) {
+    if (!atomic_load_explicit(&sampling_on, memory_order_acquire)) {
         /* Not started (or stopped): look again after a mean distance's worth of bytes. */
         t->countdown = (int64_t)mean_bytes;
         return;
@@ -429,16 +431,26 @@ static inline int maybe_sampled(const void *p)
  * and record the free, before the address can be handed out again. */
 static __attribute__((noinline)) void note_free_slow(void *p)
 {
-    if (!p || !atomic_load_explicit(&sampling_on, memory_order_relaxed))
+    /* Acquire: pairs with alloc_start's store, so the table it mapped is seen too. */
+    if (!p || !atomic_load_explicit(&sampling_on, memory_order_acquire))
         return;
     uint64_t id = table_remove((uintptr_t)p);
-    if (id) {
-        struct alloc_tls *t = &tls_alloc;
-        int was = t->busy;
-        t->busy = 1;
-        record_free(id);
-        t->busy = was;
+    if (!id)
+        return;
+    struct thread_state *ts = tls_thread;
+    if (ts && ts->busy) {
+        /* free() from a signal handler that interrupted our own ring write: the ring has one
+         * producer, so this free is counted lost rather than written into the middle of it. */
+        atomic_fetch_add(&events_lost, 1);
+        return;
     }
+    int saved_errno = errno; /* free() must leave errno alone; the ring wait may sleep */
+    struct alloc_tls *t = &tls_alloc;
+    int was = t->busy;
+    t->busy = 1;
+    record_free(id);
+    t->busy = was;
+    errno = saved_errno;
 }
 
 /* ---- the interposed functions ----
@@ -502,6 +514,8 @@ EXPORT void *realloc(void *old, size_t size)
             }
             return p;
         }
+        /* Recorded as freed before the real call, which may still fail (NULL with size > 0,
+         * out of memory): the block then lives on unrecorded. Rare, and only under-reports. */
         note_free_slow(old);
     }
     realloc_fn fn = REAL(realloc);
@@ -584,6 +598,10 @@ EXPORT void *reallocarray(void *old, size_t n, size_t size)
 EXPORT int posix_memalign(void **out, size_t align, size_t size)
 {
     if (!REAL(posix_memalign)) {
+        if (resolving) {
+            *out = bootstrap_alloc(size, align);
+            return *out ? 0 : ENOMEM;
+        }
         resolve_real();
         if (!REAL(posix_memalign))
             return ENOMEM;
@@ -597,6 +615,8 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
 EXPORT void *aligned_alloc(size_t align, size_t size)
 {
     if (!REAL(aligned_alloc)) {
+        if (resolving)
+            return bootstrap_alloc(size, align);
         resolve_real();
         if (!REAL(aligned_alloc)) {
             errno = ENOMEM;
@@ -629,6 +649,8 @@ EXPORT void *memalign(size_t align, size_t size)
 EXPORT void *valloc(size_t size)
 {
     if (!REAL(valloc)) {
+        if (resolving)
+            return bootstrap_alloc(size, 4096);
         resolve_real();
         if (!REAL(valloc)) {
             errno = ENOMEM;
@@ -644,6 +666,8 @@ EXPORT void *valloc(size_t size)
 EXPORT void *pvalloc(size_t size)
 {
     if (!REAL(pvalloc)) {
+        if (resolving)
+            return bootstrap_alloc((size + 4095) & ~(size_t)4095, 4096);
         resolve_real();
         if (!REAL(pvalloc)) {
             errno = ENOMEM;
@@ -686,8 +710,8 @@ void alloc_reset_after_fork(void)
         return;
     memset(addr_table, 0, addr_slots * sizeof(struct addr_slot));
     for (uint32_t i = 0; i < FILTER_SLOTS; i++) /* the arena's pinned slots stay pinned */
-        if (atomic_load_explicit(&addr_filter[i], memory_order_relaxed) != FILTER_PINNED)
-            atomic_store_explicit(&addr_filter[i], 0, memory_order_relaxed);
+        if (atomic_load_explicit(&addr_filter[i], memory_order_relaxed) % FILTER_PINNED != 0)
+            atomic_store_explicit(&addr_filter[i], 0, memory_order_relaxed); /* untouched pages stay so */
 }
 
 uint64_t alloc_events_lost(void) { return atomic_load(&events_lost); }

@@ -77,20 +77,27 @@ static void atfork_child(void)
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[n > 0 ? n : 0] = 0;
     if (config_expand_path(config.out_pattern, getpid(), exe, path, sizeof(path)) != 0)
-        return;
+        goto unprofiled;
     if (strcmp(path, out_path) == 0 &&
         snprintf(path, sizeof(path), "%s.%d", out_path, (int)getpid()) >= (int)sizeof(path))
-        return;
+        goto unprofiled;
     memcpy(out_path, path, sizeof(out_path));
     modules_reset();
     alloc_reset_after_fork();
     threads_reset_after_fork();
     timer_after_fork();
     if (flusher_start(&config, &run, NULL, out_path) != 0)
-        return;
+        goto unprofiled;
     atomic_store(&profiling_on, 1);
     if ((config.modes & FMT_MODE_WALL) && wall_start(&config) != 0)
         log_warn("cannot start the wall-clock sampler thread; wall samples are off");
+    return;
+unprofiled:
+    /* No flusher will drain this thread's ring: stop producing into it, or every free of a
+     * sampled block would wait a second for room that never comes. */
+    alloc_stop();
+    tls_thread = NULL;
+    threads_reset_after_fork();
 }
 
 __attribute__((constructor)) static void prof_init(void)
