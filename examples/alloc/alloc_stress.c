@@ -3,7 +3,7 @@
  * malloc family (malloc, calloc, realloc, reallocarray, free, posix_memalign, aligned_alloc,
  * memalign, valloc, pvalloc), alignments 8..8192, realloc(p, 0), and hand blocks to the next
  * thread to free (frees recorded on another thread's ring). Every block is checked: alignment,
- * usable size >= requested, zeroed by calloc, contents kept by realloc. Prints "alloc_stress: ok"
+ * usable size >= requested, zeroed by calloc, contents kept by realloc, errno kept by free. Prints "alloc_stress: ok"
  * and exits 0, or names the first failure and exits 1. Usage: alloc_stress [ITERATIONS]. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -125,10 +125,13 @@ __attribute__((noinline)) static void stress_op(struct block *b, uint64_t *seed,
         return;
     }
     if (b->p) {
-        if (rng(seed) % 4 == 0)
+        if (rng(seed) % 4 == 0) {
             give((me + 1) % THREADS, b->p); /* freed by another thread */
-        else
+        } else {
+            errno = EILSEQ; /* free() leaves errno alone (POSIX 2024, glibc >= 2.33) */
             free(b->p);
+            CHECK(errno == EILSEQ, "free changed errno to %d", errno);
+        }
         b->p = NULL;
     }
     void *p = NULL;
