@@ -293,38 +293,45 @@ __attribute__((visibility("default"))) int execvp(const char *file, char *const 
     return execvpe(file, argv, environ);
 }
 
-/* execl, execlp, execle: collect the variadic arguments into an argv array. */
-static char **collect_args(const char *arg0, va_list ap, char ***envp_out)
+/* execl, execlp, execle: the variadic arguments are collected into an argv array and passed to
+ * the v-form, which carries PROF_* into the new image. The array is on the stack unless there are
+ * hundreds of arguments: execle is async-signal-safe, so it may be called where malloc may not. */
+enum exec_form { EXEC_L, EXEC_LP, EXEC_LE };
+#define EXEC_STACK_ARGS 256
+
+static int exec_variadic(enum exec_form form, const char *target, const char *arg0, va_list ap)
 {
     va_list count;
     va_copy(count, ap);
-    size_t n = 1;
+    size_t n = 1; /* arguments before the terminating NULL, arg0 included */
     while (va_arg(count, char *))
         n++;
     va_end(count);
-    char **argv = malloc((n + 1) * sizeof(char *));
-    if (!argv)
-        return NULL;
+    char *on_stack[EXEC_STACK_ARGS];
+    char **argv = n < EXEC_STACK_ARGS ? on_stack : malloc((n + 1) * sizeof(char *));
+    if (!argv) {
+        errno = ENOMEM;
+        return -1;
+    }
     argv[0] = (char *)arg0;
     for (size_t i = 1; i <= n; i++)
         argv[i] = va_arg(ap, char *); /* the last one read is the terminating NULL */
-    if (envp_out)
-        *envp_out = va_arg(ap, char **);
-    return argv;
+    char **envp = form == EXEC_LE ? va_arg(ap, char **) : environ;
+    int r = form == EXEC_LP ? execvpe(target, argv, envp) : execve(target, argv, envp);
+    if (argv != on_stack) {
+        int saved_errno = errno;
+        free(argv);
+        errno = saved_errno;
+    }
+    return r;
 }
 
 __attribute__((visibility("default"))) int execl(const char *path, const char *arg0, ...)
 {
     va_list ap;
     va_start(ap, arg0);
-    char **argv = collect_args(arg0, ap, NULL);
+    int r = exec_variadic(EXEC_L, path, arg0, ap);
     va_end(ap);
-    if (!argv) {
-        errno = ENOMEM;
-        return -1;
-    }
-    int r = execve(path, argv, environ);
-    free(argv);
     return r;
 }
 
@@ -332,14 +339,8 @@ __attribute__((visibility("default"))) int execlp(const char *file, const char *
 {
     va_list ap;
     va_start(ap, arg0);
-    char **argv = collect_args(arg0, ap, NULL);
+    int r = exec_variadic(EXEC_LP, file, arg0, ap);
     va_end(ap);
-    if (!argv) {
-        errno = ENOMEM;
-        return -1;
-    }
-    int r = execvpe(file, argv, environ);
-    free(argv);
     return r;
 }
 
@@ -347,15 +348,8 @@ __attribute__((visibility("default"))) int execle(const char *path, const char *
 {
     va_list ap;
     va_start(ap, arg0);
-    char **envp = NULL;
-    char **argv = collect_args(arg0, ap, &envp);
+    int r = exec_variadic(EXEC_LE, path, arg0, ap);
     va_end(ap);
-    if (!argv) {
-        errno = ENOMEM;
-        return -1;
-    }
-    int r = execve(path, argv, envp);
-    free(argv);
     return r;
 }
 
