@@ -4,28 +4,18 @@
 
 #include "runtime.h"
 
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 struct fastclock fastclock;
 static int usable;
 
 /* Both flags are needed: the rate must not change with frequency scaling (constant_tsc) nor stop
- * in idle states (nonstop_tsc). Read with open/read into the stack, not stdio: this runs in the
- * constructor, before the program's first allocation, and should leave its heap as it found it. */
+ * in idle states (nonstop_tsc). */
 static int tsc_invariant(void)
 {
-    int fd = open("/proc/cpuinfo", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
     char buf[16384]; /* the first CPU's block, which holds its flags line, is ~1.5 KiB */
-    size_t len = 0;
-    ssize_t n;
-    while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-        len += (size_t)n;
-    close(fd);
-    buf[len] = 0;
+    if (procfs_read("/proc/cpuinfo", buf, sizeof(buf)) < 0)
+        return 0;
     char *line = strstr(buf, "\nflags");
     if (!line)
         return 0;

@@ -8,7 +8,6 @@
 #include "runtime.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -74,15 +73,9 @@ static struct {
 static void put_cmdline(struct fmt_buf *body)
 {
     char buf[8192];
-    ssize_t n = 0;
-    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-    }
+    ssize_t n = procfs_read("/proc/self/cmdline", buf, sizeof(buf));
     if (n < 0)
         n = 0;
-    buf[n] = 0;
     uint64_t argc = 0;
     for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1)
         argc++;
@@ -158,15 +151,10 @@ static int read_comm(uint32_t tid, char name[16])
 {
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/task/%u/comm", tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, name, 15);
-    close(fd);
+    ssize_t n = procfs_read(path, name, 16);
     if (n <= 0)
         return -1;
-    name[n] = 0;
-    if (n > 0 && name[n - 1] == '\n')
+    if (name[n - 1] == '\n')
         name[n - 1] = 0;
     return 0;
 }

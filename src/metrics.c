@@ -211,14 +211,8 @@ void metrics_init(void)
 static uint64_t read_rss(void)
 {
     char buf[128];
-    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (procfs_read("/proc/self/statm", buf, sizeof(buf)) <= 0)
         return 0;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
     unsigned long long size, resident;
     if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
         return 0;
@@ -228,14 +222,8 @@ static uint64_t read_rss(void)
 static uint64_t read_threads(void)
 {
     char buf[1024];
-    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (procfs_read("/proc/self/stat", buf, sizeof(buf)) <= 0)
         return 0;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
     const char *p = strrchr(buf, ')'); /* fields after the command name; num_threads is 20th */
     for (int field = 2; p && field < 20; field++)
         p = strchr(p + 1, ' ');

@@ -49,6 +49,10 @@ PROF_INTERNAL int config_expand_path(const char *pattern, pid_t pid, const char 
 /* "libprof: warning: ..." on stderr (write(2), one line), and queued for the profile's WARNING
  * records. Not for signal context. */
 PROF_INTERNAL void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* procfs.c: reads a whole small file (at most size - 1 bytes) into buf and NUL-terminates it;
+ * returns its length, or -1 if it cannot be opened. */
+PROF_INTERNAL ssize_t procfs_read(const char *path, char *buf, size_t size);
 /* Moves queued warnings to the caller: calls fn(msg, time_ns) for each, then forgets them. */
 PROF_INTERNAL void log_drain(void (*fn)(const char *msg, uint64_t time_ns, void *arg), void *arg);
 

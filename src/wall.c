@@ -17,7 +17,6 @@
 #include "runtime.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <signal.h>
@@ -78,14 +77,8 @@ static char thread_state_letter(pid_t tid)
 {
     char path[64], buf[512];
     snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (procfs_read(path, buf, sizeof(buf)) <= 0)
         return 0;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
     const char *paren = strrchr(buf, ')'); /* the name may contain spaces and parentheses */
     return paren && paren[1] == ' ' ? paren[2] : 0;
 }
