@@ -249,3 +249,32 @@ assert_ge() {
         fail "$msg: got $actual, expected >= $min"
     fi
 }
+
+# ---- profdiff ----
+
+# diff_rc OUT ARGS...: "$PROFDIFF" ARGS with stdout to OUT (stderr to OUT.err); sets rc.
+diff_rc() {
+    local out=$1
+    shift
+    rc=0
+    "$PROFDIFF" "$@" >"$out" 2>"$out.err" || rc=$?
+}
+
+# json_check FILE PYTHON: runs PYTHON with `d` = the parsed profdiff JSON document, `row(name)` =
+# the row of that function in the first measure and `reg(path)` = the region row of that path;
+# an assertion failure fails the test.
+json_check() {
+    python3 - "$1" "$2" <<'PY' || fail "JSON check failed on $1"
+import json, sys
+d = json.load(open(sys.argv[1]))
+def row(name):
+    rows = [r for r in d["measures"][0]["rows"] if r["name"] == name]
+    assert len(rows) == 1, f"{len(rows)} rows named {name}"
+    return rows[0]
+def reg(path):
+    rows = [r for r in d["regions"]["rows"] if r["path"] == path]
+    assert len(rows) == 1, f"{len(rows)} region rows {path}"
+    return rows[0]
+exec(sys.argv[2])
+PY
+}

@@ -48,28 +48,6 @@ done
 cat "$TEST_TMP"/base0.out "$TEST_TMP"/slow0.out
 grep -q "^region_variant: slow_us=4000 requests=2000 " "$TEST_TMP/slow0.out" || fail "region_variant printed no result"
 
-# diff_rc OUT ARGS...: profdiff ARGS with stdout to OUT (stderr to OUT.err); sets rc.
-diff_rc() {
-    local out=$1
-    shift
-    rc=0
-    "$PROFDIFF" "$@" >"$out" 2>"$out.err" || rc=$?
-}
-
-# json_check FILE PYTHON: runs PYTHON with `d` = the parsed document and `reg(path)` = the region
-# row of that path; an assertion failure fails the test.
-json_check() {
-    python3 - "$1" "$2" <<'PY' || fail "JSON check failed on $1"
-import json, sys
-d = json.load(open(sys.argv[1]))
-def reg(path):
-    rows = [r for r in d["regions"]["rows"] if r["path"] == path]
-    assert len(rows) == 1, f"{len(rows)} region rows {path}"
-    return rows[0]
-exec(sys.argv[2])
-PY
-}
-
 ONLY_REGIONS=(--min-samples 1500)
 
 # Slower tail: regression, text and JSON.

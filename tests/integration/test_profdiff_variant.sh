@@ -18,28 +18,6 @@ for run in 1 2; do
     done
 done
 
-# diff_rc OUT ARGS...: profdiff ARGS with stdout to OUT (stderr to OUT.err); sets rc.
-diff_rc() {
-    local out=$1
-    shift
-    rc=0
-    "$PROFDIFF" "$@" >"$out" 2>"$out.err" || rc=$?
-}
-
-# json_check FILE PYTHON: runs PYTHON with `d` = the parsed document and `row(name)` = the row of
-# that function in the cpu measure; an assertion failure fails the test.
-json_check() {
-    python3 - "$1" "$2" <<'PY' || fail "JSON check failed on $1"
-import json, sys
-d = json.load(open(sys.argv[1]))
-def row(name):
-    rows = [r for r in d["measures"][0]["rows"] if r["name"] == name]
-    assert len(rows) == 1, f"{len(rows)} rows named {name}"
-    return rows[0]
-exec(sys.argv[2])
-PY
-}
-
 # ---- one run per side: base -> slow_b ----
 j=$TEST_TMP/up.json
 diff_rc "$j" --format json "$TEST_TMP/base1.prof" "$TEST_TMP/slow_b1.prof"

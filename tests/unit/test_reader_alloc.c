@@ -184,29 +184,8 @@ static void test_truncation(void **state)
     tg_frees(&g, 2, 1, f);
     tg_heap(&g, 40, 1, h);
     tg_flush(&g);
-    for (size_t cut = g.chunk_end[0] + 1; cut < g.file.len; cut++) {
-        size_t nrec = 0;
-        char msg[256];
-        int ret = tg_read_all(g.file.data, cut, &nrec, NULL, msg, sizeof(msg));
-        assert_int_equal(ret, PROF_E_TRUNCATED);
-        assert_int_equal(nrec, 3); /* the first chunk's records */
-    }
-    size_t nrec = 0;
-    assert_int_equal(tg_read_all(g.file.data, g.file.len, &nrec, NULL, NULL, 0), 0);
-    assert_int_equal(nrec, 6);
+    tg_check_truncations(&g, 3, 6);
     tg_free(&g);
-}
-
-static struct prof_profile *load(const struct tg *g, char **path)
-{
-    *path = tg_write_temp(g->file.data, g->file.len);
-    assert_non_null(*path);
-    struct prof_profile *p = NULL;
-    char err[256];
-    const char *files[1] = {*path};
-    if (prof_profile_load(files, 1, &p, err, sizeof(err)) != 0)
-        fail_msg("load: %s", err);
-    return p;
 }
 
 static const struct prof_sample *find_alloc(const struct prof_profile *p, uint64_t id)
@@ -247,7 +226,7 @@ static void test_model(void **state)
     tg_flush(&g);
 
     char *path;
-    struct prof_profile *p = load(&g, &path);
+    struct prof_profile *p = tg_load(&g, &path);
     assert_false(p->damaged);
     assert_int_equal(p->nsamples, 5);
     size_t nalloc = 0;
@@ -300,7 +279,7 @@ static void test_model_damage(void **state)
         }
         tg_flush(&g);
         char *path;
-        struct prof_profile *p = load(&g, &path);
+        struct prof_profile *p = tg_load(&g, &path);
         assert_true(p->damaged);
         assert_int_equal(p->nsamples, 1);
         assert_int_equal(p->nsnapshots, 0);

@@ -159,29 +159,8 @@ static void test_truncation(void **state)
     tg_metrics(&g, 200, 100, 9, METRICS_ALL);
     tg_alert(&g, 200, "cpu>50%", "cpu 80.0%", "libprof: alert: cpu>50% at 0.0 s: cpu 80.0%");
     tg_flush(&g);
-    for (size_t cut = g.chunk_end[0] + 1; cut < g.file.len; cut++) {
-        size_t nrec = 0;
-        char msg[256];
-        int ret = tg_read_all(g.file.data, cut, &nrec, NULL, msg, sizeof(msg));
-        assert_int_equal(ret, PROF_E_TRUNCATED);
-        assert_int_equal(nrec, 2);
-    }
-    size_t nrec = 0;
-    assert_int_equal(tg_read_all(g.file.data, g.file.len, &nrec, NULL, NULL, 0), 0);
-    assert_int_equal(nrec, 4);
+    tg_check_truncations(&g, 2, 4);
     tg_free(&g);
-}
-
-static struct prof_profile *load(const struct tg *g, char **path)
-{
-    *path = tg_write_temp(g->file.data, g->file.len);
-    assert_non_null(*path);
-    struct prof_profile *p = NULL;
-    char err[256];
-    const char *files[1] = {*path};
-    if (prof_profile_load(files, 1, &p, err, sizeof(err)) != 0)
-        fail_msg("load: %s", err);
-    return p;
 }
 
 /* The loaded model: intervals with their keys, optional heap and wall keys, alerts. */
@@ -198,7 +177,7 @@ static void test_model(void **state)
     tg_end(&g, 600000000, 0);
     tg_flush(&g);
     char *path;
-    struct prof_profile *p = load(&g, &path);
+    struct prof_profile *p = tg_load(&g, &path);
     assert_false(p->damaged);
     assert_int_equal(p->nintervals, 2);
     const struct prof_interval *a = &p->intervals[0], *b = &p->intervals[1];

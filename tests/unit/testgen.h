@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Test helpers: build profile files in memory with the format.h encoder (static: one copy per test). */
+/* Test helpers: build profile files in memory with the format.h encoder (static: one copy per test).
+ * Include after <cmocka.h>: the checking helpers at the end assert with it. */
 #ifndef PROF_TESTGEN_H
 #define PROF_TESTGEN_H
 
@@ -468,6 +469,37 @@ static inline int tg_read_all(const void *data, size_t n, size_t *nrec, unsigned
         snprintf(msg, msglen, "%s", prof_reader_error(r));
     prof_reader_close(r);
     return ret;
+}
+
+/* Cuts the file at every byte after its first chunk: each cut must read as truncated with the
+ * first chunk's `first` records (what a live reader sees while a chunk is being written), and the
+ * whole file must read cleanly with all `total`. */
+static inline void tg_check_truncations(const struct tg *g, size_t first, size_t total)
+{
+    for (size_t cut = g->chunk_end[0] + 1; cut < g->file.len; cut++) {
+        size_t nrec = 0;
+        char msg[256];
+        assert_int_equal(tg_read_all(g->file.data, cut, &nrec, NULL, msg, sizeof(msg)),
+                         PROF_E_TRUNCATED);
+        assert_int_equal(nrec, first);
+    }
+    size_t nrec = 0;
+    assert_int_equal(tg_read_all(g->file.data, g->file.len, &nrec, NULL, NULL, 0), 0);
+    assert_int_equal(nrec, total);
+}
+
+/* Loads the file as a profile through a temporary file, whose path goes to *path (the caller
+ * unlinks and frees it); fails the test if it does not load. */
+static inline struct prof_profile *tg_load(const struct tg *g, char **path)
+{
+    *path = tg_write_temp(g->file.data, g->file.len);
+    assert_non_null(*path);
+    struct prof_profile *p = NULL;
+    char err[256];
+    const char *files[1] = {*path};
+    if (prof_profile_load(files, 1, &p, err, sizeof(err)) != 0)
+        fail_msg("load: %s", err);
+    return p;
 }
 
 #endif
