@@ -30,9 +30,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" "$2" | tail -1; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-# quartiles: "Q1 Q3" of the numbers on stdin (nearest rank).
-quartiles() { sort -g | awk '{ v[NR] = $1 } END { q1 = int((NR + 3) / 4); q3 = int((3 * NR + 3) / 4); print v[q1], v[q3] }'; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 base() { "$run" -q -o "$tmp/base" "$prog" "$count" "$leak" "$idle"; }
 libprof() {

@@ -14,7 +14,8 @@ lib=$build/src/libprof.so
 [[ -x $prog && -f $lib ]] || { echo "build first: $prog, $lib" >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 : >"$tmp/off"
 : >"$tmp/on"
 for ((i = 1; i <= runs; i++)); do

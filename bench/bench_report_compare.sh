@@ -247,7 +247,8 @@ for ((r = 1; r <= REPS; r++)); do
     done
     log "round $r of $REPS done"
 done
-median() { sort -g | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$2"; }
 echo "| profile (tool) | samples | distinct leaf addresses | report command | wall s (median of $REPS) | CPU s (median) |"
 echo "|---|---|---|---|---|---|"
