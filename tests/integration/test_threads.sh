@@ -6,7 +6,8 @@ source "$(dirname "$0")/../lib.sh"
 need_built threads31
 
 out=$TEST_TMP/threads31.prof
-PROF_HZ=1000 profile "$out" "$EXAMPLES/threads31" >/dev/null
+PROF_HZ=1000 profile "$out" "$EXAMPLES/threads31" >"$TEST_TMP/run.out"
+cat "$TEST_TMP/run.out"
 
 txt=$TEST_TMP/report.txt
 report "$txt" "$out"
@@ -22,7 +23,19 @@ echo "weight: heavy=$heavy light=$light"
 assert_ge "$light" 200 "light thread weight"
 assert_ge "$heavy" 600 "heavy thread weight"
 share=$(awk -v h="$heavy" -v l="$light" 'BEGIN { printf "%.2f", 100 * h / (h + l) }')
-assert_near "$share" 75 3 "heavy share of heavy+light %"
+# Samples follow CPU time. The plan is 75 % of it for heavy, but a loaded or virtualised
+# machine that stalls one thread for a while charges it the stall: compare with the CPU time
+# each thread measured itself, and report (not fail on) a run the machine moved off plan.
+cpu_of() { sed -n "s/^threads31: $1 .*cpu_s=\([0-9.]*\) .*/\1/p" "$TEST_TMP/run.out"; }
+heavy_cpu=$(cpu_of heavy)
+light_cpu=$(cpu_of light)
+[ -n "$heavy_cpu" ] && [ -n "$light_cpu" ] || fail "threads31 printed no cpu_s= figures"
+measured=$(awk -v h="$heavy_cpu" -v l="$light_cpu" 'BEGIN { printf "%.2f", 100 * h / (h + l) }')
+echo "heavy CPU share measured by the threads: $measured % (planned 75 %)"
+if awk -v m="$measured" 'BEGIN { exit !(m < 72 || m > 78) }'; then
+    echo "note: the machine moved this run off its 75 % plan; comparing with what it measured"
+fi
+assert_near "$share" "$measured" 3 "heavy share of heavy+light % (vs measured CPU)"
 
 # Both threads run the kernel: it is the leaf of (nearly) all of each thread's weight.
 for t in heavy light; do
