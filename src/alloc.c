@@ -431,16 +431,20 @@ static inline int maybe_sampled(const void *p)
                                                  memory_order_relaxed) != 0, 0);
 }
 
-/* A block that may be sampled is about to be freed (or reallocated): drop it from the table
- * and record the free, before the address can be handed out again. */
-static __attribute__((noinline)) void note_free_slow(void *p)
+/* A block that may be sampled is about to be handed back: drop it from the table before the
+ * address can be handed out again, and return its id (0: not sampled, or not recording). */
+static uint64_t untrack(void *p)
 {
     /* Acquire: pairs with alloc_start's store, so the table it mapped is seen too. */
     if (!p || !atomic_load_explicit(&sampling_on, memory_order_acquire))
-        return;
-    uint64_t id = table_remove((uintptr_t)p);
-    if (!id)
-        return;
+        return 0;
+    return table_remove((uintptr_t)p);
+}
+
+/* Records the free of an untracked block. Keeps errno: free() must leave it alone, and a failed
+ * realloc's ENOMEM must reach its caller; the ring wait may sleep. */
+static void note_free(uint64_t id)
+{
     struct thread_state *ts = tls_thread;
     if (ts && ts->busy) {
         /* free() from a signal handler that interrupted our own ring write: the ring has one
@@ -448,13 +452,20 @@ static __attribute__((noinline)) void note_free_slow(void *p)
         atomic_fetch_add(&events_lost, 1);
         return;
     }
-    int saved_errno = errno; /* free() must leave errno alone; the ring wait may sleep */
+    int saved_errno = errno;
     struct alloc_tls *t = &tls_alloc;
     int was = t->busy;
     t->busy = 1;
     record_free(id);
     t->busy = was;
     errno = saved_errno;
+}
+
+static __attribute__((noinline)) void note_free_slow(void *p)
+{
+    uint64_t id = untrack(p);
+    if (id)
+        note_free(id);
 }
 
 /* ---- the interposed functions ----
@@ -506,6 +517,24 @@ EXPORT void *calloc(size_t n, size_t size)
     return p;
 }
 
+/* realloc of a sampled block. Out of its table slot before the real call (which may free the
+ * address, for another thread to get); the free is recorded only once the call has succeeded: a
+ * failed realloc (NULL, size > 0) leaves the old block allocated, so it goes back in the table. */
+static __attribute__((noinline)) void *realloc_sampled(void *old, size_t size, uint64_t id)
+{
+    void *p = REAL(realloc)(old, size);
+    if (!p && size != 0) {
+        if (table_insert((uintptr_t)old, id) != 0)
+            note_free(id); /* table full: close the record rather than keep a phantom */
+        return NULL;
+    }
+    note_free(id);
+    struct alloc_tls *t = &tls_alloc;
+    if (size != 0 && countdown_expired(t, size))
+        alloc_slow_path(t, p, size);
+    return p;
+}
+
 EXPORT void *realloc(void *old, size_t size)
 {
     if (__builtin_expect(maybe_sampled(old), 0)) {
@@ -518,9 +547,9 @@ EXPORT void *realloc(void *old, size_t size)
             }
             return p;
         }
-        /* Recorded as freed before the real call, which may still fail (NULL with size > 0,
-         * out of memory): the block then lives on unrecorded. Rare, and only under-reports. */
-        note_free_slow(old);
+        uint64_t id = untrack(old);
+        if (id)
+            return realloc_sampled(old, size, id);
     }
     realloc_fn fn = REAL(realloc);
     struct alloc_tls *t = &tls_alloc;

@@ -3,8 +3,12 @@
  * malloc family (malloc, calloc, realloc, reallocarray, free, posix_memalign, aligned_alloc,
  * memalign, valloc, pvalloc), alignments 8..8192, realloc(p, 0), and hand blocks to the next
  * thread to free (frees recorded on another thread's ring). Every block is checked: alignment,
- * usable size >= requested, zeroed by calloc, contents kept by realloc, errno kept by free. Prints "alloc_stress: ok"
- * and exits 0, or names the first failure and exits 1. Usage: alloc_stress [ITERATIONS]. */
+ * usable size >= requested, zeroed by calloc, contents kept by realloc, errno kept by free.
+ * Before the threads start, keep_after_failed_grow() allocates KEPT_BLOCKS blocks of KEPT_SIZE
+ * bytes, asks realloc to grow each to an impossible size (it must fail with ENOMEM and leave the
+ * block as it was) and keeps them to exit: the one leak, KEPT_BLOCKS x KEPT_SIZE bytes.
+ * Prints "alloc_stress: ok" and exits 0, or names the first failure and exits 1.
+ * Usage: alloc_stress [ITERATIONS]. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <malloc.h>
@@ -18,6 +22,8 @@
 
 #define THREADS 4
 #define SLOTS 256
+#define KEPT_BLOCKS 512
+#define KEPT_SIZE 65536 /* large blocks: most are sampled even at a sparse PROF_ALLOC_RATE */
 
 static _Atomic int failed;
 static size_t iterations = 200000;
@@ -199,6 +205,26 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* The leak: blocks whose growth realloc refused, still allocated, kept to the end. */
+static void *kept[KEPT_BLOCKS];
+
+__attribute__((noinline)) static int keep_after_failed_grow(size_t i)
+{
+    unsigned char *b = malloc(KEPT_SIZE);
+    if (!b)
+        return -1;
+    memset(b, (int)(i & 0xff), KEPT_SIZE);
+    volatile size_t impossible = (size_t)PTRDIFF_MAX + 1; /* volatile: no compile-time warning */
+    errno = 0;
+    if (realloc(b, impossible) != NULL || errno != ENOMEM)
+        return -1;
+    for (size_t k = 0; k < KEPT_SIZE; k += 4093)
+        if (b[k] != (unsigned char)(i & 0xff))
+            return -1;
+    kept[i] = b;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -220,6 +246,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "alloc_stress: FAILED: calloc overflow not refused\n");
         return 1;
     }
+    for (size_t i = 0; i < KEPT_BLOCKS; i++) {
+        if (keep_after_failed_grow(i) != 0) {
+            fprintf(stderr, "alloc_stress: FAILED: realloc to an impossible size did not fail with "
+                            "ENOMEM and leave the block intact\n");
+            return 1;
+        }
+    }
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++) {
         pthread_mutex_init(&boxes[i].lock, NULL);
@@ -232,6 +265,7 @@ int main(int argc, char **argv)
         drain(i);
     if (atomic_load(&failed))
         return 1;
-    printf("alloc_stress: ok (%d threads x %zu operations)\n", THREADS, iterations);
+    printf("alloc_stress: ok (%d threads x %zu operations); kept=%zu bytes\n", THREADS, iterations,
+           (size_t)KEPT_BLOCKS * KEPT_SIZE);
     return 0;
 }
