@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # profreport --annotate FUNCTION: work532's kernel_loop listed with its source, the samples on
-# its HOT lines adding up to its self share; a source file that moved gives a clear message
-# (exit 2) and --source-dir finds it; an unknown function is an error.
+# its HOT lines adding up to its self share. The source is the file the debug info names, even
+# from a directory holding another file of the same name; a source file that moved gives a clear
+# message (exit 2) and --source-dir finds it, matching as much of the recorded path as the copy
+# kept; a source edited after the build is warned about; an unknown function is an error.
 # shellcheck source=tests/lib.sh
 source "$(dirname "$0")/../lib.sh"
 need_built work532
@@ -40,6 +42,35 @@ grep -q "^Source: $moved/paths.c\$" "$TEST_TMP/remap.txt" || fail "--source-dir 
 grep -qE '^ +[0-9]+ +[0-9.]+% +[0-9]+ .*sink \+= i \^ path' "$TEST_TMP/remap.txt" ||
     fail "leaf's loop line has no samples"
 ok "--source-dir finds the moved source; leaf's loop line has samples"
+
+# The recorded path wins over a same-named file where profreport runs.
+mkdir -p "$TEST_TMP/decoy"
+echo '/* not the profiled source */' >"$TEST_TMP/decoy/work532.c"
+(cd "$TEST_TMP/decoy" && "$PROFREPORT" --annotate kernel_loop "$out") >"$TEST_TMP/decoy.txt" ||
+    fail "annotate from a directory with a decoy work532.c failed"
+src=$(sed -n 's/^Source: //p' "$TEST_TMP/decoy.txt")
+[[ $src -ef $PROF_SRC/examples/work532.c ]] || fail "annotate used $src, not the recorded source"
+ok "the recorded source path wins over ./work532.c"
+
+# A copy of the tree keeps src/paths.c: --source-dir matches the recorded path's tail
+# (copy/src/paths.c), not the same-named decoy at the top of the copy. Then an edit after the build.
+copy=$TEST_TMP/copy
+mkdir -p "$copy/src"
+cp "$moved/paths.c" "$copy/src/paths.c"
+echo '/* not the profiled source */' >"$copy/paths.c"
+touch -r "$TEST_TMP/bin/paths" "$copy/src/paths.c"
+report "$TEST_TMP/copy.txt" --annotate leaf --source-dir "$copy" "$TEST_TMP/p.prof"
+grep -q "^Source: $copy/src/paths.c\$" "$TEST_TMP/copy.txt" ||
+    fail "--source-dir: $(grep '^Source:' "$TEST_TMP/copy.txt"), expected $copy/src/paths.c"
+ok "--source-dir matches the recorded path's tail"
+grep -q "warning" "$TEST_TMP/copy.txt.err" && fail "warning about an unedited source"
+touch -d '+1 hour' "$copy/src/paths.c"
+"$PROFREPORT" --annotate leaf --source-dir "$copy" "$TEST_TMP/p.prof" >/dev/null 2>"$TEST_TMP/edited.err" ||
+    fail "annotate of an edited source failed"
+cat "$TEST_TMP/edited.err"
+grep -q "warning: $copy/src/paths.c is newer than $TEST_TMP/bin/paths" "$TEST_TMP/edited.err" ||
+    fail "no warning about a source edited after the build"
+ok "a source edited after the build is warned about"
 
 rc=0
 "$PROFREPORT" --annotate no_such_function "$out" >/dev/null 2>"$TEST_TMP/nofn.err" || rc=$?

@@ -56,6 +56,17 @@ for fn in work_a work_b work_c; do
     assert_near "$(pprof_pct "$TEST_TMP/cpu.rows" $fn 2)" \
         "$(pct_of 'Cumulative (inclusive)' $fn "$TEST_TMP/cpu.txt")" 1 "cpu: $fn cum% vs inclusive%"
 done
+# `pprof -list` finds the source by the whole path the debug info gave (run from elsewhere), and
+# its per-line times sit on work532's HOT lines.
+(cd "$TEST_TMP" && go tool pprof -symbolize=none -list '^kernel_loop$' "$TEST_TMP/cpu.pb.gz") \
+    >"$TEST_TMP/cpu.list" 2>&1 || { cat "$TEST_TMP/cpu.list" >&2; fail "pprof -list failed"; }
+grep -q "ROUTINE .* kernel_loop in $PROF_SRC/examples/work532.c" "$TEST_TMP/cpu.list" ||
+    { cat "$TEST_TMP/cpu.list" >&2; fail "pprof -list does not name work532.c's whole path"; }
+hot=$(awk '$3 ~ /^[0-9]+:$/ && $1 != "." && /HOT/' "$TEST_TMP/cpu.list" | wc -l)
+assert_ge "$hot" 1 "pprof -list: HOT source lines with samples"
+awk '$3 ~ /^[0-9]+:$/ && $1 != "." && !/HOT/ { bad = 1 } END { exit !bad }' "$TEST_TMP/cpu.list" &&
+    { cat "$TEST_TMP/cpu.list" >&2; fail "pprof -list: samples on a line not marked HOT"; }
+ok "pprof -list shows kernel_loop's source with samples on its HOT lines only"
 # Sample types and units: samples/count and cpu/nanoseconds.
 go tool pprof -symbolize=none -sample_index=samples -top "$TEST_TMP/cpu.pb.gz" 2>/dev/null |
     grep -q '^Type: samples$' || fail "cpu: no 'samples' sample type"

@@ -502,7 +502,9 @@ static void pp_encode(struct pp *x, struct pb *out)
         pb_uint(&m, F_ID, i + 1);
         pb_uint(&m, F_NAME, name);
         pb_uint(&m, F_SYSTEM_NAME, name);
-        pb_uint(&m, F_FILENAME, pp_str(x, file));
+        /* The whole path when the debug info gives one: `pprof -list` finds the source by it
+         * (or by its tail under -source_path, with -trim_path). */
+        pb_uint(&m, F_FILENAME, pp_str(x, line && f->path ? f->path : file));
         pb_uint(&m, F_START_LINE, line);
         pb_msg(out, P_FUNCTION, &m);
     }

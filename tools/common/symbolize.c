@@ -43,6 +43,7 @@ struct sym_module {
 
 struct sym_line_rec {
     const char *label;
+    const char *path; /* the source file as the debug info names it, NULL if unknown */
     uint32_t func;
 };
 
@@ -51,7 +52,7 @@ struct sym_ctx {
     struct sym_module *mods;
     size_t nmods, capmods;
     struct strtab strs;     /* names, locations */
-    struct strtab files;    /* source file names: small dense ids for the line cache */
+    struct strtab files;    /* source file paths: small dense ids for the line cache */
     struct htab linecache;  /* (func, file, line) packed -> line id */
     struct strtab funckeys; /* id = func id */
     struct sym_func *funcs;
@@ -132,7 +133,7 @@ char *sym_demangle(const char *name)
 /* ---------- interning of functions and lines ---------- */
 
 static long sym_func_id(struct sym_ctx *c, const char *name, const char *location,
-                        const char *module, int is_inline)
+                        const char *path, const char *module, int is_inline)
 {
     char key[2048];
     int n = snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%d", name, location, module, is_inline);
@@ -151,18 +152,18 @@ static long sym_func_id(struct sym_ctx *c, const char *name, const char *locatio
         c->capfuncs = ncap;
     }
     const char *iname = sym_intern(c, name), *iloc = sym_intern(c, location);
-    const char *imod = sym_intern(c, module);
-    if (!iname || !iloc || !imod)
+    const char *imod = sym_intern(c, module), *ipath = path ? sym_intern(c, path) : NULL;
+    if (!iname || !iloc || !imod || (path && !ipath))
         return -1;
-    c->funcs[id] = (struct sym_func){iname, iloc, imod, is_inline};
+    c->funcs[id] = (struct sym_func){iname, iloc, ipath, imod, is_inline};
     return id;
 }
 
-static long sym_line_id(struct sym_ctx *c, uint32_t func, const char *file, uint32_t line)
+static long sym_line_id(struct sym_ctx *c, uint32_t func, const char *path, uint32_t line)
 {
     char label[1024];
-    if (file && line)
-        snprintf(label, sizeof(label), "%s:%" PRIu32, file, line);
+    if (path && line)
+        snprintf(label, sizeof(label), "%s:%" PRIu32, sym_basename(path), line);
     else
         snprintf(label, sizeof(label), "%s", c->funcs[func].name);
     char key[1100];
@@ -181,25 +182,27 @@ static long sym_line_id(struct sym_ctx *c, uint32_t func, const char *file, uint
         c->lines = nl;
         c->caplines = ncap;
     }
-    const char *ilabel = sym_intern(c, label);
-    if (!ilabel)
+    const char *ilabel = sym_intern(c, label), *ipath = path && line ? sym_intern(c, path) : NULL;
+    if (!ilabel || (path && line && !ipath))
         return -1;
-    c->lines[id] = (struct sym_line_rec){ilabel, func};
+    c->lines[id] = (struct sym_line_rec){ilabel, ipath, func};
     return id;
 }
 
-/* sym_line_id through an exact packed key: (func, file, line) -> id without formatting. */
-static long sym_line_cached(struct sym_ctx *c, uint32_t func, long fid, const char *file,
+/* sym_line_id through an exact packed key: (func, path, line) -> id without formatting. Lines are
+ * labelled by the file's basename: two paths with one basename share a line id (the first path
+ * seen is the one kept). */
+static long sym_line_cached(struct sym_ctx *c, uint32_t func, long fid, const char *path,
                             uint32_t line)
 {
     uint64_t f1 = (uint64_t)(fid + 1);
     if (func >= (1u << 23) || f1 >= (1u << 17) || line >= (1u << 24))
-        return sym_line_id(c, func, file, line); /* does not fit: slow path */
+        return sym_line_id(c, func, path, line); /* does not fit: slow path */
     uint64_t key = ((uint64_t)func << 41 | f1 << 24 | line) + 1;
     uint64_t *slot = htab_find(&c->linecache, key);
     if (slot)
         return (long)*slot;
-    long id = sym_line_id(c, func, file, line);
+    long id = sym_line_id(c, func, path, line);
     if (id >= 0 && !htab_upsert(&c->linecache, key, (uint64_t)id, NULL))
         return -1;
     return id;
@@ -218,7 +221,7 @@ struct sym_ctx *sym_new(int flags)
     htab_init(&c->linecache);
     strtab_init(&c->funckeys);
     strtab_init(&c->linekeys);
-    long f = sym_func_id(c, "[unknown]", "", "", 0);
+    long f = sym_func_id(c, "[unknown]", "", NULL, "", 0);
     c->unknown = f < 0 ? NULL : malloc(sizeof(*c->unknown) + sizeof(struct sym_frame));
     long l = c->unknown ? sym_line_id(c, (uint32_t)f, NULL, 0) : -1;
     if (l < 0) {
@@ -428,7 +431,8 @@ struct sym_pending { /* a frame before interning */
     long func;       /* func id from the module's DIE cache, or -1 */
     uint64_t diekey; /* key of the DIE this frame came from in that cache, 0 if none */
     char location[512];
-    const char *file;
+    const char *defpath; /* source file of the function's definition (libdw's string), or NULL */
+    const char *path;    /* source file of the frame's line (libdw's string), or NULL */
     uint32_t line;
     int is_inline;
 };
@@ -447,9 +451,9 @@ static const char *sym_die_name(Dwarf_Die *die)
 
 /* Where a function is: for a function body, the line of its first instruction (the declaration's
  * place may be a header, e.g. a libc prototype the definition shadows); otherwise, as for inlined
- * code, the declaration. */
+ * code, the declaration. "file.c:LINE" goes to out, the file's whole path to *path. */
 static void sym_die_location(Dwarf_Die *die, Dwarf_Die *cu, char *out, size_t outlen,
-                             const char *fallback)
+                             const char **path, const char *fallback)
 {
     Dwarf_Addr low;
     if (dwarf_tag(die) == DW_TAG_subprogram && dwarf_lowpc(die, &low) == 0) {
@@ -458,14 +462,16 @@ static void sym_die_location(Dwarf_Die *die, Dwarf_Die *cu, char *out, size_t ou
         const char *src = l ? dwarf_linesrc(l, NULL, NULL) : NULL;
         if (src && dwarf_lineno(l, &line) == 0 && line > 0) {
             snprintf(out, outlen, "%s:%d", sym_basename(src), line);
+            *path = src;
             return;
         }
     }
     const char *file = dwarf_decl_file(die);
     int line = 0;
-    if (file && dwarf_decl_line(die, &line) == 0 && line > 0)
+    if (file && dwarf_decl_line(die, &line) == 0 && line > 0) {
         snprintf(out, outlen, "%s:%d", sym_basename(file), line);
-    else
+        *path = file;
+    } else
         snprintf(out, outlen, "%s", fallback);
 }
 
@@ -493,10 +499,8 @@ static size_t sym_dwarf_frames(struct sym_module *m, uint64_t addr, struct sym_p
     const char *file = NULL;
     int line = 0;
     Dwfl_Line *dl = dwfl_module_getsrc(m->mod, addr);
-    if (dl) {
-        const char *f = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
-        file = f ? sym_basename(f) : NULL;
-    }
+    if (dl)
+        file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
     size_t n = 0;
     int found_subprogram = 0;
     for (int i = 0; i < nscopes && n < max; i++) {
@@ -512,9 +516,10 @@ static size_t sym_dwarf_frames(struct sym_module *m, uint64_t addr, struct sym_p
         } else {
             const char *name = sym_die_name(s);
             p->name = sym_demangle(name ? name : "??");
-            sym_die_location(s, &cudie, p->location, sizeof(p->location), m->base);
+            sym_die_location(s, &cudie, p->location, sizeof(p->location), &p->defpath,
+                             m->base);
         }
-        p->file = file;
+        p->path = file;
         p->line = line > 0 ? (uint32_t)line : 0;
         p->is_inline = tag == DW_TAG_inlined_subroutine;
         n++;
@@ -526,10 +531,8 @@ static size_t sym_dwarf_frames(struct sym_module *m, uint64_t addr, struct sym_p
         Dwarf_Word cf = 0, cl = 0;
         file = NULL;
         line = 0;
-        if (dwarf_attr(s, DW_AT_call_file, &attr) && dwarf_formudata(&attr, &cf) == 0 && files) {
-            const char *f = dwarf_filesrc(files, cf, NULL, NULL);
-            file = f ? sym_basename(f) : NULL;
-        }
+        if (dwarf_attr(s, DW_AT_call_file, &attr) && dwarf_formudata(&attr, &cf) == 0 && files)
+            file = dwarf_filesrc(files, cf, NULL, NULL);
         if (dwarf_attr(s, DW_AT_call_line, &attr) && dwarf_formudata(&attr, &cl) == 0)
             line = (int)cl;
     }
@@ -605,17 +608,18 @@ static struct sym_result *sym_resolve(struct sym_ctx *c, struct sym_module *m, u
         if (!failed) {
             long f = p->func;
             if (f < 0 && p->name) {
-                f = sym_func_id(c, p->name, p->location, m->base, p->is_inline);
+                f = sym_func_id(c, p->name, p->location, p->defpath, m->base, p->is_inline);
                 if (f >= 0 && p->diekey && !htab_upsert(&m->funcs, p->diekey, (uint64_t)f, NULL))
                     f = -1;
             }
-            long fid = p->file ? strtab_intern(&c->files, p->file, strlen(p->file)) : -1;
-            const char *file = fid >= 0 ? strtab_get(&c->files, (size_t)fid) : NULL;
-            long l = f >= 0 ? sym_line_cached(c, (uint32_t)f, fid, file, p->line) : -1;
+            long fid = p->path ? strtab_intern(&c->files, p->path, strlen(p->path)) : -1;
+            const char *path = fid >= 0 ? strtab_get(&c->files, (size_t)fid) : NULL;
+            long l = f >= 0 ? sym_line_cached(c, (uint32_t)f, fid, path, p->line) : -1;
             if (f < 0 || l < 0)
                 failed = 1;
             else
-                r->frames[i - first] = (struct sym_frame){(uint32_t)f, (uint32_t)l, file, p->line};
+                r->frames[i - first] = (struct sym_frame){(uint32_t)f, (uint32_t)l,
+                                                          path ? sym_basename(path) : NULL, p->line};
         }
         free(p->name);
     }
@@ -684,6 +688,11 @@ size_t sym_nlines(const struct sym_ctx *c)
 const char *sym_line_label(const struct sym_ctx *c, uint32_t line_id)
 {
     return c->lines[line_id].label;
+}
+
+const char *sym_line_path(const struct sym_ctx *c, uint32_t line_id)
+{
+    return c->lines[line_id].path;
 }
 
 uint32_t sym_line_func(const struct sym_ctx *c, uint32_t line_id)

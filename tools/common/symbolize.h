@@ -22,6 +22,7 @@ enum { SYM_NO_INLINE = 1 /* do not expand inline calls: one frame per address */
 struct sym_func {
     const char *name;     /* demangled without parameters, "libx.so+0x1f00" or "[unknown]" */
     const char *location; /* "file.c:LINE" of the definition, else the module's basename, or "" */
+    const char *path;     /* the definition's source file as the debug info names it, or NULL */
     const char *module;   /* module basename, "" if none */
     int is_inline;        /* this frame is an inlined call */
 };
@@ -57,6 +58,9 @@ size_t sym_nlines(const struct sym_ctx *c);
 /* "file.c:LINE", or the function's name when the line is unknown. */
 const char *sym_line_label(const struct sym_ctx *c, uint32_t line_id);
 uint32_t sym_line_func(const struct sym_ctx *c, uint32_t line_id);
+/* The line's source file as the debug info names it (absolute when the compiler recorded its
+ * directory), NULL when the line is unknown. */
+const char *sym_line_path(const struct sym_ctx *c, uint32_t line_id);
 
 /* Warnings about modules (missing file, build-id mismatch), one line each, no prefix. */
 size_t sym_nwarnings(const struct sym_ctx *c);

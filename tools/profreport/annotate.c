@@ -29,6 +29,31 @@ static uint64_t ann_value_bytes(const struct prof_profile *p, const struct prof_
     return s->kind == PROF_KIND_ALLOC ? s->weight : 0;
 }
 
+static int ann_regular(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The recorded path moved under `dir`: tries dir + each tail of it, longest first
+ * (/build/proj/src/a.c -> dir/build/proj/src/a.c, dir/proj/src/a.c, dir/src/a.c), so a tree
+ * copied elsewhere is matched on as many directories as it kept. The bare name is left to the
+ * search by name. */
+static int ann_find_remapped(const char *dir, const char *recorded, char *out, size_t len)
+{
+    if (!recorded)
+        return -1;
+    for (const char *tail = recorded; tail && strchr(tail, '/'); tail = strchr(tail + 1, '/')) {
+        while (*tail == '/')
+            tail++;
+        if (!strchr(tail, '/'))
+            break;
+        if (snprintf(out, len, "%s/%s", dir, tail) < (int)len && ann_regular(out))
+            return 0;
+    }
+    return -1;
+}
+
 /* Depth-limited search for a file named `base` under `dir`. */
 static int ann_find(const char *dir, const char *base, int depth, char *out, size_t len)
 {
@@ -88,7 +113,7 @@ int annotate_run(const struct prof_profile *p, const struct export_options *eo)
         return -1;
     }
     /* The function's lines: self samples of each source line attributed to it. */
-    const char *file = NULL;
+    const char *file = NULL, *recorded = NULL; /* basename; the path the debug info gives */
     size_t n = 0;
     uint64_t fn_total = 0, cum = 0;
     int known = 0;
@@ -108,8 +133,10 @@ int annotate_run(const struct prof_profile *p, const struct export_options *eo)
         const char *colon = strrchr(label, ':');
         if (!colon)
             continue;
-        if (!file)
+        if (!file) {
             file = strndup(label, (size_t)(colon - label));
+            recorded = sym_line_path(a->sym, a->hot[i].id);
+        }
         if (!file)
             goto out;
         if (strncmp(label, file, strlen(file)) != 0 || label[strlen(file)] != ':')
@@ -130,7 +157,9 @@ int annotate_run(const struct prof_profile *p, const struct export_options *eo)
         goto out;
     }
     qsort(lines, n, sizeof(*lines), ann_line_cmp);
-    /* Find the source: --source-dir first, then around the executable and here. */
+    /* Find the source: --source-dir first, then the path the debug info recorded, then a
+     * search by name around the executable and here (never wider: a same-named file elsewhere
+     * would be the wrong source). */
     char path[PATH_MAX] = "", exedir[PATH_MAX] = "";
     const struct prof_process *pr = p->nprocesses ? &p->processes[0] : NULL;
     if (pr && pr->exe_path) {
@@ -139,14 +168,14 @@ int annotate_run(const struct prof_profile *p, const struct export_options *eo)
         if (s)
             *s = '\0';
     }
-    /* The symbolizer keeps base names only: the file is searched for by name under
-     * --source-dir, the executable's directory and the current directory (never wider: a
-     * same-named file elsewhere would be the wrong source). */
+    int found = eo->source_dir && ann_find_remapped(eo->source_dir, recorded, path, sizeof(path)) == 0;
+    if (!found && recorded && ann_regular(recorded)) {
+        snprintf(path, sizeof(path), "%s", recorded);
+        found = 1;
+    }
     const char *roots[] = {eo->source_dir, exedir[0] ? exedir : NULL, "."};
-    const int depths[] = {ANN_SEARCH_DEPTH, ANN_SEARCH_DEPTH, ANN_SEARCH_DEPTH};
-    int found = 0;
     for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]) && !found; i++)
-        if (roots[i] && ann_find(roots[i], file, depths[i], path, sizeof(path)) == 0)
+        if (roots[i] && ann_find(roots[i], file, ANN_SEARCH_DEPTH, path, sizeof(path)) == 0)
             found = 1;
     if (eo->output && !(out = fopen(eo->output, "w"))) {
         fprintf(stderr, "profreport: %s: %s\n", eo->output, strerror(errno));
@@ -170,6 +199,11 @@ int annotate_run(const struct prof_profile *p, const struct export_options *eo)
                     lines[i].line);
         goto out;
     }
+    struct stat st_src, st_exe;
+    if (pr && pr->exe_path && stat(path, &st_src) == 0 && stat(pr->exe_path, &st_exe) == 0 &&
+        st_src.st_mtime > st_exe.st_mtime)
+        fprintf(stderr, "profreport: warning: %s is newer than %s: edited since the build, its line "
+                        "numbers may not match the profile's\n", path, pr->exe_path);
     fprintf(out, "Source: %s\n\n%7s  %7s  %5s  %s\n", path, "count", "percent", "line", "source");
     uint32_t first = n ? lines[0].line : 1, last = n ? lines[n - 1].line : 0;
     uint32_t from = first > ANN_CONTEXT ? first - ANN_CONTEXT : 1, to = last + ANN_CONTEXT;
