@@ -620,97 +620,81 @@ EXPORT void *reallocarray(void *old, size_t n, size_t size)
     return realloc(old, total);
 }
 
-/* The aligned variants are rare: resolve, call, then count. */
-#define SAMPLE_AFTER(p, size)                                                                      \
-    do {                                                                                           \
-        struct alloc_tls *t_ = &tls_alloc;                                                         \
-        if (countdown_expired(t_, (size)))                                                         \
-            alloc_slow_path(t_, (p), (size));                                                      \
-    } while (0)
+/* ---- the rare allocators: resolve, call, then count ---- */
+
+/* 1 when this thread is inside dlsym, whose requests the arena serves; otherwise the table is
+ * resolved (if it was not yet) and 0 returned: the rare entry is then the real function, or NULL
+ * when resolving failed or the allocator after us lacks that function. */
+static int rare_from_arena(void)
+{
+    if (atomic_load_explicit(&real_resolved, memory_order_acquire))
+        return 0;
+    if (resolving)
+        return 1;
+    resolve_real();
+    return 0;
+}
+
+/* Counts a block a rare allocator returned (NULL counts nothing), and returns it. */
+static void *count_rare(void *p, size_t size)
+{
+    struct alloc_tls *t = &tls_alloc;
+    if (p && countdown_expired(t, size))
+        alloc_slow_path(t, p, size);
+    return p;
+}
+
+static void *refuse(void)
+{
+    errno = ENOMEM;
+    return NULL;
+}
 
 EXPORT int posix_memalign(void **out, size_t align, size_t size)
 {
-    if (!REAL(posix_memalign)) {
-        if (resolving) {
-            *out = bootstrap_alloc(size, align);
-            return *out ? 0 : ENOMEM;
-        }
-        resolve_real();
-        if (!REAL(posix_memalign))
-            return ENOMEM;
+    if (rare_from_arena()) {
+        *out = bootstrap_alloc(size, align);
+        return *out ? 0 : ENOMEM;
     }
-    int r = REAL(posix_memalign)(out, align, size);
+    posix_memalign_fn fn = REAL(posix_memalign);
+    if (!fn)
+        return ENOMEM;
+    int r = fn(out, align, size);
     if (r == 0)
-        SAMPLE_AFTER(*out, size);
+        count_rare(*out, size);
     return r;
 }
 
 EXPORT void *aligned_alloc(size_t align, size_t size)
 {
-    if (!REAL(aligned_alloc)) {
-        if (resolving)
-            return bootstrap_alloc(size, align);
-        resolve_real();
-        if (!REAL(aligned_alloc)) {
-            errno = ENOMEM;
-            return NULL;
-        }
-    }
-    void *p = REAL(aligned_alloc)(align, size);
-    if (p)
-        SAMPLE_AFTER(p, size);
-    return p;
+    if (rare_from_arena())
+        return bootstrap_alloc(size, align);
+    memalign_fn fn = REAL(aligned_alloc);
+    return fn ? count_rare(fn(align, size), size) : refuse();
 }
 
 EXPORT void *memalign(size_t align, size_t size)
 {
-    if (!REAL(memalign)) {
-        if (resolving)
-            return bootstrap_alloc(size, align);
-        resolve_real();
-        if (!REAL(memalign)) {
-            errno = ENOMEM;
-            return NULL;
-        }
-    }
-    void *p = REAL(memalign)(align, size);
-    if (p)
-        SAMPLE_AFTER(p, size);
-    return p;
+    if (rare_from_arena())
+        return bootstrap_alloc(size, align);
+    memalign_fn fn = REAL(memalign);
+    return fn ? count_rare(fn(align, size), size) : refuse();
 }
 
 EXPORT void *valloc(size_t size)
 {
-    if (!REAL(valloc)) {
-        if (resolving)
-            return bootstrap_alloc(size, 4096);
-        resolve_real();
-        if (!REAL(valloc)) {
-            errno = ENOMEM;
-            return NULL;
-        }
-    }
-    void *p = REAL(valloc)(size);
-    if (p)
-        SAMPLE_AFTER(p, size);
-    return p;
+    if (rare_from_arena())
+        return bootstrap_alloc(size, 4096);
+    malloc_fn fn = REAL(valloc);
+    return fn ? count_rare(fn(size), size) : refuse();
 }
 
 EXPORT void *pvalloc(size_t size)
 {
-    if (!REAL(pvalloc)) {
-        if (resolving)
-            return bootstrap_alloc((size + 4095) & ~(size_t)4095, 4096);
-        resolve_real();
-        if (!REAL(pvalloc)) {
-            errno = ENOMEM;
-            return NULL;
-        }
-    }
-    void *p = REAL(pvalloc)(size);
-    if (p)
-        SAMPLE_AFTER(p, size);
-    return p;
+    if (rare_from_arena())
+        return bootstrap_alloc((size + 4095) & ~(size_t)4095, 4096);
+    malloc_fn fn = REAL(pvalloc);
+    return fn ? count_rare(fn(size), size) : refuse();
 }
 
 /* ---- control ---- */
