@@ -96,9 +96,18 @@ struct block_state {
             b.marked = 1;                                                                          \
             unw_getcontext((unw_context_t *)&b.ts->block_ctx);                                     \
             atomic_store_explicit(&b.ts->block_start_ns, mono_ns(), memory_order_relaxed);         \
-            atomic_fetch_add(&b.ts->block_seq, 1); /* odd: blocked (seq_cst) */                    \
+            block_mark(b.ts);                                                                      \
         }                                                                                          \
     }
+
+/* The thread is now blocked: block_seq turns odd, and the call is offered to the ticks (owner
+ * word first, so a tick that sees the odd sequence can claim it). Only this thread writes seq. */
+static void block_mark(struct thread_state *ts)
+{
+    uint32_t seq = atomic_load_explicit(&ts->block_seq, memory_order_relaxed) + 1;
+    atomic_store(&ts->block_owner, (uint64_t)seq << 1);
+    atomic_store(&ts->block_seq, seq); /* odd: blocked (seq_cst) */
+}
 
 static void block_end(struct block_state *b)
 {
@@ -111,13 +120,19 @@ static void block_end(struct block_state *b)
     int saved = errno;
     uint64_t start = atomic_load_explicit(&b->ts->block_start_ns, memory_order_relaxed);
     int64_t now = mono_ns();
-    /* Before block_seq turns even, so a tick that sees the call finished also sees its time. */
-    atomic_fetch_add(&b->ts->blocked_total_ns, (uint64_t)now > start ? (uint64_t)now - start : 0);
+    uint64_t took = (uint64_t)now > start ? (uint64_t)now - start : 0;
+    /* From here no tick can claim the call. Claimed: the ticks account for it (with the stack
+     * they took); not: no tick saw it, and it is sampled below. The time is added before
+     * block_seq turns even, so a tick that sees the call finished also sees its time. */
+    int claimed = atomic_exchange(&b->ts->block_owner, 0) & 1;
+    atomic_fetch_add(claimed ? &b->ts->blocked_total_ns : &b->ts->blocked_sampled_ns, took);
     /* seq_cst store, then load of stack_reader: mirrors wall.c (store reader, load seq). If the
      * sampler is walking our callers' frames, wait: they must not change under it. */
     atomic_fetch_add(&b->ts->block_seq, 1);
     while (atomic_load(&b->ts->stack_reader))
         __builtin_ia32_pause();
+    if (!claimed)
+        wall_sample_unclaimed(b->ts, took);
     errno = saved;
 }
 

@@ -101,7 +101,14 @@ struct thread_state {
     int block_depth;            /* nesting of wrapped calls, owner thread only */
     ucontext_t block_ctx;       /* x86_64 libunwind: unw_context_t is a ucontext_t */
     _Atomic uint64_t block_start_ns; /* CLOCK_MONOTONIC when the current blocked call began */
-    _Atomic uint64_t blocked_total_ns; /* sum of the durations of finished blocked calls */
+    /* Who accounts for the current call: block_seq << 1 while nobody has; a tick that sees the
+     * call in progress claims it (sets bit 0) and accounts for all of it; the wrapper takes the
+     * word on its way out (exchange with 0), so exactly one side accounts for each call. */
+    _Atomic uint64_t block_owner;
+    _Atomic uint64_t blocked_total_ns;   /* sum of the durations of finished claimed calls */
+    _Atomic uint64_t blocked_sampled_ns; /* the same for unclaimed calls (sampled by the wrapper) */
+    uint64_t offcpu_rng;                 /* owner thread only: the unclaimed calls' sampling */
+    int64_t offcpu_countdown_ns;
     _Atomic uint64_t signals_seen;   /* SIGPROF handled by this thread (EINTR check in wrappers) */
     /* Periods this thread spent runnable but not running (waiting for a CPU), added by the wall
      * sampler, which then signals the thread once; its handler takes them all in one sample at
@@ -204,6 +211,9 @@ extern _Atomic uint64_t sampler_no_thread; /* signals on threads without state *
 PROF_INTERNAL int wall_start(const struct prof_config *cfg);
 PROF_INTERNAL void wall_stop(void);
 extern _Atomic int wall_active; /* read by the blocking-call wrappers */
+/* A wrapper leaving a call that no tick claimed (it began and ended between two ticks) samples
+ * its `ns` of off-CPU time here, on the calling thread, while block_ctx still holds its frame. */
+PROF_INTERNAL void wall_sample_unclaimed(struct thread_state *ts, uint64_t ns);
 
 /* ---- blocking.c : wrappers of blocking calls ---- */
 PROF_INTERNAL void blocking_resolve(void); /* looks up the real functions, constructor */

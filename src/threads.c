@@ -95,6 +95,10 @@ struct thread_state *threads_register_self(void)
     atomic_store(&ts->stack_reader, 0);
     atomic_store(&ts->runnable_periods, 0);
     atomic_store(&ts->blocked_total_ns, 0);
+    atomic_store(&ts->blocked_sampled_ns, 0);
+    atomic_store(&ts->block_owner, 0);
+    ts->offcpu_rng = 0;
+    ts->offcpu_countdown_ns = 0;
     ts->regions.depth = 0;
     ts->regions.next_call = ts->regions.end_call = 0;
     memset(ts->regions.cache, 0, sizeof(ts->regions.cache)); /* stats pages: see flusher.c */

@@ -2,21 +2,27 @@
 /* Wall-clock sampling of the time threads spend off CPU. On-CPU time is sampled by the per-thread
  * CPU timers (sampler.c), exactly in proportion to the CPU each thread uses; this thread of ours
  * ticks every 1/PROF_HZ s of wall time and accounts for the rest, never signalling anyone:
- *  - a thread inside a wrapped blocking call (blocking.c): its stack is unwound here from the
- *    registers the wrapper saved, once per blocking episode, and each tick adds the wall time it
- *    spent blocked since the previous tick (bounded by the episode's age) as an off-CPU sample;
+ *  - a thread inside a wrapped blocking call (blocking.c): the tick claims the call, its stack is
+ *    unwound here from the registers the wrapper saved, once per blocking episode, and each tick
+ *    adds the wall time it spent blocked since the previous tick (bounded by the episode's age)
+ *    as an off-CPU sample, the call's last part after it ended;
+ *  - a call that began and ended between two ticks was claimed by none: its wrapper samples it
+ *    on the way out (wall_sample_unclaimed), so short waits keep their stacks too;
  *  - a thread blocked somewhere we do not wrap (no CPU progress, scheduler state S or D): an
  *    off-CPU sample without frames, shown as such rather than guessed;
  *  - a thread that is runnable but waiting for a CPU: signalled once (it is not blocked, so no
  *    call of its can be interrupted); its handler records the waiting periods where it resumes.
  * Weights are in periods of 1/PROF_HZ s; late ticks (this thread was not scheduled in time) carry
  * the elapsed time instead of bursting, so a busy machine does not bias the split.
- * Ordinary thread context; SIGPROF is blocked here. */
+ * Ordinary thread context; SIGPROF is blocked here (the wall thread). wall_sample_unclaimed runs
+ * on a profiled thread inside a wrapper instead, maybe in a host signal handler: it calls only
+ * async-signal-safe code (the unwinder, the ring, clock_gettime, log). */
 #define _GNU_SOURCE
 #include "format.h"
 #include "runtime.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <signal.h>
@@ -38,9 +44,11 @@ struct wall_view {
     uint64_t carry_ns;     /* off-CPU time not yet worth a whole period */
     uint64_t blank_carry_ns; /* the same, for off-CPU time without a known stack */
     uint64_t last_total;   /* ts->blocked_total_ns at the previous tick */
+    uint64_t last_sampled; /* ts->blocked_sampled_ns at the previous tick */
     uint32_t inprog_seq;   /* blocked call in progress at the previous tick, 0 = none */
     uint64_t inprog_counted; /* its time already accounted for */
     uint64_t run_carry_ns; /* runnable time not yet worth a whole period */
+    uint64_t rest_carry_ns; /* time neither on CPU nor in a wrapped call, not yet classified */
     uint32_t episode_seq;  /* block_seq of the cached stack, 0 = none */
     uint32_t nframes;
     uint32_t flags;
@@ -177,12 +185,14 @@ static uint64_t take_periods(uint64_t *carry, uint64_t ns, uint64_t period)
 
 /* A consistent view of a thread's blocked-call state: the sequence number is read before and after
  * the other fields, and the read repeated if a call began or ended meanwhile. */
-static int read_block_state(struct thread_state *ts, uint32_t *seq, uint64_t *start, uint64_t *total)
+static int read_block_state(struct thread_state *ts, uint32_t *seq, uint64_t *start, uint64_t *total,
+                            uint64_t *sampled)
 {
     for (int tries = 0; tries < 4; tries++) {
         uint32_t s1 = atomic_load(&ts->block_seq);
         *start = atomic_load(&ts->block_start_ns);
         *total = atomic_load(&ts->blocked_total_ns);
+        *sampled = atomic_load(&ts->blocked_sampled_ns);
         if (atomic_load(&ts->block_seq) == s1) {
             *seq = s1;
             return 0;
@@ -191,15 +201,25 @@ static int read_block_state(struct thread_state *ts, uint32_t *seq, uint64_t *st
     return -1;
 }
 
+/* Claims the call in progress (odd seq) for the ticks. Fails when its wrapper has already taken
+ * the owner word on its way out: the wrapper then samples the call itself. */
+static int claim_call(struct thread_state *ts, uint32_t seq)
+{
+    uint64_t offered = (uint64_t)seq << 1, cur = offered;
+    return atomic_compare_exchange_strong(&ts->block_owner, &cur, offered | 1) || cur == (offered | 1);
+}
+
 static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, uint64_t rel_now)
 {
     struct wall_view *v = view_for(slot);
     if (!v)
         return;
     uint32_t seq;
-    uint64_t start, total;
-    if (read_block_state(ts, &seq, &start, &total) != 0)
+    uint64_t start, total, sampled;
+    if (read_block_state(ts, &seq, &start, &total, &sampled) != 0)
         return; /* extremely busy with short calls; the next tick accounts for it */
+    if ((seq & 1) && !claim_call(ts, seq))
+        return; /* the call is ending unclaimed: its wrapper samples it; the next tick does the rest */
     /* Blocked in the same call since the previous tick: it cannot have used CPU, so save the
      * clock read (a system call) for the many idle threads of big programs. */
     int same_call = (seq & 1) && seq == v->inprog_seq && v->tid == ts->tid && v->last_ns;
@@ -207,7 +227,8 @@ static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, ui
     if (v->tid != ts->tid || v->last_ns == 0) { /* first tick of this thread (or slot reused) */
         uint64_t *frames = v->frames;
         *v = (struct wall_view){.tid = ts->tid, .last_ns = now, .frames = frames,
-                                .last_cpu_ns = cpu == UINT64_MAX ? 0 : cpu, .last_total = total};
+                                .last_cpu_ns = cpu == UINT64_MAX ? 0 : cpu, .last_total = total,
+                                .last_sampled = sampled};
         if (seq & 1) {
             v->inprog_seq = seq;
             v->inprog_counted = now > start ? now - start : 0;
@@ -239,10 +260,12 @@ static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, ui
         v->inprog_counted = 0;
     }
     v->last_total = total;
+    uint64_t by_wrappers = sampled - v->last_sampled; /* unclaimed calls: their wrappers sampled them */
+    v->last_sampled = sampled;
     v->last_ns = now;
 
-    /* The finished calls' time goes to the stack of the one we had unwound, if it is among them;
-     * calls that began and ended between two ticks were never seen: no stack. */
+    /* The finished calls' time goes to the stack of the one we had unwound, if it is among them
+     * (what is left has no stack: a claimed call the unwind missed). */
     if (finished) {
         if (ended_seq && v->episode_seq == ended_seq) {
             uint64_t w = take_periods(&v->carry_ns, finished, period);
@@ -262,11 +285,15 @@ static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, ui
 
     /* The rest of the interval, neither running nor in a wrapped call, was spent waiting for a
      * CPU (runnable) or blocked in a call we do not wrap; the scheduler state tells which. It is
-     * only read when that rest is worth a period. */
-    uint64_t accounted = cpu_d + finished + current;
-    uint64_t rest = dt > accounted ? dt - accounted : 0;
-    if (rest < period / 2 && v->run_carry_ns + rest < period)
+     * only read once the rests add up to half a period: small rests are kept, not dropped (a
+     * thread preempted for 3 ms of every 10 ms tick would otherwise lose all that time at
+     * 100 Hz), and classified together by the state seen then. */
+    uint64_t accounted = cpu_d + finished + current + by_wrappers;
+    v->rest_carry_ns += dt > accounted ? dt - accounted : 0;
+    if (v->rest_carry_ns < period / 2)
         return;
+    uint64_t rest = v->rest_carry_ns;
+    v->rest_carry_ns = 0;
     if (seq & 1) {
         /* It is blocked in a wrapped call now, so the rest came before the call began: time it
          * was runnable (or in an unwrapped call), with no stack we could take without a signal,
@@ -340,6 +367,76 @@ static void *wall_main(void *arg)
         }
     }
     return NULL;
+}
+
+/* Exponential distance (mean: one period) to the next sample of unclaimed blocked time. */
+static int64_t offcpu_distance(struct thread_state *ts)
+{
+    uint64_t x = ts->offcpu_rng; /* xorshift64 */
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    ts->offcpu_rng = x;
+    double u = ((double)(x >> 11) + 1.0) / 9007199254740993.0; /* (0, 1] */
+    double d = -log(u) * (1e9 / (double)wl.hz);
+    return d < 1.0 ? 1 : (int64_t)d;
+}
+
+/* Blocked calls shorter than the gap between two ticks are sampled by time on the blocked thread
+ * itself, like bytes in allocation mode: a countdown through exponential distances of mean one
+ * period, each distance crossed one period of weight. A fixed countdown would alias with a
+ * program's rhythm (a 7 ms wait every 10 ms); exponential distances keep the estimate unbiased
+ * whatever the calls' lengths and spacing. Called by the wrapper on its way out (ordinary
+ * context, or a host signal handler's): block_ctx still describes the wrapper's frame. */
+void wall_sample_unclaimed(struct thread_state *ts, uint64_t ns)
+{
+    if (atomic_load_explicit(&prof_paused, memory_order_relaxed) || wl.hz == 0)
+        return;
+    if (ts->offcpu_rng == 0) {
+        ts->offcpu_rng = ((uint64_t)ts->tid * 0x9e3779b97f4a7c15ull) ^ mono_ns() ^ 1;
+        ts->offcpu_countdown_ns = offcpu_distance(ts);
+    }
+    int64_t left = ts->offcpu_countdown_ns - (int64_t)(ns > INT64_MAX / 2 ? INT64_MAX / 2 : ns);
+    uint64_t periods = 0;
+    for (; left <= 0; periods++)
+        left += offcpu_distance(ts);
+    ts->offcpu_countdown_ns = left;
+    if (periods == 0)
+        return;
+    if (ts->busy) {
+        /* A host signal handler's call, and the handler interrupted our own ring write: the
+         * ring has one producer. */
+        atomic_fetch_add_explicit(&ts->ctr.dropped, 1, memory_order_relaxed);
+        return;
+    }
+    uint64_t frames[PROF_MAX_DEPTH_LIMIT];
+    ucontext_t ctx = ts->block_ctx;
+    unsigned flags = 0;
+    int n = unwind_from_context(&ctx, ts, frames, (int)wl.max_depth, &flags);
+    if (n < 0)
+        n = 0;
+    if (n > 0)
+        frames[0] -= 1; /* inside the wrapper's call, as the wall thread stores it */
+    struct ring_sample s;
+    memset(&s, 0, sizeof(s));
+    sampler_tag_region(ts, &s);
+    s.kind = FMT_KIND_WALL_OFF;
+    s.tid = (uint32_t)ts->tid;
+    s.nframes = (uint32_t)n;
+    s.flags = flags;
+    s.weight = periods;
+    s.time_ns = sampler_now_ns();
+    ts->busy = 1;
+    atomic_signal_fence(memory_order_seq_cst);
+    int r = ring_put(ts->ring, &s, sizeof(s), frames, (size_t)n * sizeof(uint64_t));
+    atomic_signal_fence(memory_order_seq_cst);
+    ts->busy = 0;
+    if (r == 0) {
+        atomic_fetch_add_explicit(&ts->ctr.samples, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&ts->ctr.weight, periods, memory_order_relaxed);
+    } else {
+        atomic_fetch_add_explicit(&ts->ctr.dropped, 1, memory_order_relaxed);
+    }
 }
 
 int wall_start(const struct prof_config *cfg)
