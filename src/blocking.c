@@ -113,10 +113,11 @@ static void block_end(struct block_state *b)
 {
     if (!b->ts)
         return;
-    if (b->ts->block_depth > 0)
-        b->ts->block_depth--;
-    if (!b->marked)
+    if (!b->marked) {
+        if (b->ts->block_depth > 0)
+            b->ts->block_depth--;
         return;
+    }
     int saved = errno;
     uint64_t start = atomic_load_explicit(&b->ts->block_start_ns, memory_order_relaxed);
     int64_t now = mono_ns();
@@ -133,6 +134,9 @@ static void block_end(struct block_state *b)
         __builtin_ia32_pause();
     if (!claimed)
         wall_sample_unclaimed(b->ts, took);
+    /* Last: until here a host signal handler's wrapped call is nested (not marked), so it
+     * leaves block_ctx alone while the sampling above unwinds from it. */
+    b->ts->block_depth--;
     errno = saved;
 }
 
