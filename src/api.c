@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -16,6 +17,12 @@ EXPORT int prof__start(void)
 {
     if (!preload_profiling_on())
         return -ESRCH;
+    if (atomic_load(&prof_paused)) {
+        /* Before sampling resumes: a wrapper that sees it resumed also sees from when. */
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        atomic_store(&wall_resumed_ns, (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec);
+    }
     atomic_store(&prof_paused, 0);
     return 0;
 }

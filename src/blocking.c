@@ -92,7 +92,7 @@ struct block_state {
     struct block_state b = {tls_thread, 0, 0};                                                     \
     if (b.ts) {                                                                                    \
         b.signals = atomic_load_explicit(&b.ts->signals_seen, memory_order_relaxed);               \
-        if (atomic_load_explicit(&wall_active, memory_order_relaxed) && b.ts->block_depth++ == 0) { \
+        if (atomic_load_explicit(&wall_active, memory_order_acquire) && b.ts->block_depth++ == 0) { \
             b.marked = 1;                                                                          \
             unw_getcontext((unw_context_t *)&b.ts->block_ctx);                                     \
             atomic_store_explicit(&b.ts->block_start_ns, mono_ns(), memory_order_relaxed);         \
@@ -133,7 +133,7 @@ static void block_end(struct block_state *b)
     while (atomic_load(&b->ts->stack_reader))
         __builtin_ia32_pause();
     if (!claimed)
-        wall_sample_unclaimed(b->ts, took);
+        wall_sample_unclaimed(b->ts, start, (uint64_t)now);
     /* Last: until here a host signal handler's wrapped call is nested (not marked), so it
      * leaves block_ctx alone while the sampling above unwinds from it. */
     b->ts->block_depth--;

@@ -80,6 +80,8 @@ enum thread_slot_state { SLOT_FREE = 0, SLOT_CLAIMED = 1, SLOT_LIVE = 2, SLOT_EX
 struct thread_state {
     _Atomic int state;          /* enum thread_slot_state; release on change, acquire on read */
     pid_t tid;
+    uint32_t generation;        /* + 1 at each registration: a reused slot is a new thread even
+                                 * when the kernel reused the tid too */
     volatile sig_atomic_t busy; /* inside the handler or a ring producer: nested signals drop */
     struct ring *ring;
     uintptr_t stack_lo, stack_hi; /* for the frame-pointer walk's bounds checks */
@@ -168,6 +170,11 @@ PROF_INTERNAL void unwind_modules_changed(void);
  * mode: another thread's frozen stack; alloc mode: our own). ts gives the stack bounds. */
 PROF_INTERNAL int unwind_from_context(ucontext_t *ctx, const struct thread_state *ts,
                                       uint64_t *pcs, int max, unsigned *flags);
+/* [AS-SAFE] Whether the stack we run on has room for a sample: `pcs_bytes` of addresses plus the
+ * unwinder's own frames. False only on a signal alternate stack too small for it (a host's
+ * handler on an 8 KiB sigaltstack, where the kernel's signal frame alone takes ~3 KiB); the
+ * caller then records the sample without a stack rather than overflow the host's stack. */
+PROF_INTERNAL int unwind_stack_has_room(const struct thread_state *ts, size_t pcs_bytes);
 
 /* ---- sampler.c [AS-SAFE] ---- */
 /* Layout of one ring entry: this header, then nframes uint64_t addresses. `kind` is a FMT_KIND_*
@@ -213,7 +220,10 @@ PROF_INTERNAL void wall_stop(void);
 extern _Atomic int wall_active; /* read by the blocking-call wrappers */
 /* A wrapper leaving a call that no tick claimed (it began and ended between two ticks) samples
  * its `ns` of off-CPU time here, on the calling thread, while block_ctx still holds its frame. */
-PROF_INTERNAL void wall_sample_unclaimed(struct thread_state *ts, uint64_t ns);
+PROF_INTERNAL void wall_sample_unclaimed(struct thread_state *ts, uint64_t start_ns, uint64_t end_ns);
+/* CLOCK_MONOTONIC ns of the last prof_start() after a pause, 0 if never paused: blocked time
+ * before it is not sampled. */
+extern _Atomic uint64_t wall_resumed_ns;
 
 /* ---- blocking.c : wrappers of blocking calls ---- */
 PROF_INTERNAL void blocking_resolve(void); /* looks up the real functions, constructor */

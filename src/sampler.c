@@ -87,14 +87,20 @@ static void take_sample(struct thread_state *ts, const siginfo_t *si, void *ucon
     }
     if (weight == 0 && runnable == 0)
         return;
-    /* Sized by the configured depth (default 256 = 2 KiB): threads with small stacks exist. */
-    uint64_t pcs[depth_limit];
+    /* Sized by the configured depth (default 256 = 2 KiB): threads with small stacks exist. On
+     * a host's signal stack too small for it, the sample goes without a stack (counted). */
+    unsigned depth = unwind_stack_has_room(ts, depth_limit * sizeof(uint64_t)) ? depth_limit : 0;
+    uint64_t pcs[depth ? depth : 1];
     struct ring_sample s;
     memset(&s, 0, sizeof(s));
     s.time_ns = sampler_now_ns();
     s.tid = (uint32_t)ts->tid;
     sampler_tag_region(ts, &s);
-    int n = unwind_from_signal(ucontext, ts, pcs, (int)depth_limit, &s.flags);
+    int n = 0;
+    if (depth)
+        n = unwind_from_signal(ucontext, ts, pcs, (int)depth, &s.flags);
+    else
+        s.flags = FMT_STACK_UNWIND_ERROR;
     s.nframes = (uint32_t)n;
     if (s.flags & FMT_STACK_UNWIND_ERROR)
         count(&ts->ctr.unwind_failed, 1);

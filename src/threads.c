@@ -89,6 +89,7 @@ struct thread_state *threads_register_self(void)
         return NULL;
     }
     ts->tid = (pid_t)syscall(SYS_gettid);
+    ts->generation++;
     ts->internal = 0;
     ts->block_depth = 0;
     atomic_store(&ts->block_seq, 0);
@@ -199,6 +200,11 @@ void threads_reset_after_fork(void)
         free(atomic_exchange(&self->regions.pages[page], NULL));
     self->tid = (pid_t)syscall(SYS_gettid);
     self->name_known = 0;
+    self->generation++;
+    self->offcpu_rng = 0; /* reseeded from the new tid: not the parent's sequence */
+    /* Forked from a signal handler while the parent's wall thread was reading this thread's
+     * stack: nobody reads it here, and block_end must not wait for that reader. */
+    atomic_store(&self->stack_reader, 0);
     atomic_store(&registered_total, 1);
     if (timer_arm_self(self) == 0)
         atomic_store(&self->armed, 1);

@@ -39,6 +39,7 @@ _Atomic int wall_active;
 /* What the wall thread remembers per slot between ticks. */
 struct wall_view {
     pid_t tid;
+    uint32_t generation;   /* the thread_state's: a reused slot is a new thread, even on the same tid */
     uint64_t last_ns;      /* monotonic time of this thread's previous tick, 0 = none yet */
     uint64_t last_cpu_ns;
     uint64_t carry_ns;     /* off-CPU time not yet worth a whole period */
@@ -49,6 +50,8 @@ struct wall_view {
     uint64_t inprog_counted; /* its time already accounted for */
     uint64_t run_carry_ns; /* runnable time not yet worth a whole period */
     uint64_t rest_carry_ns; /* time neither on CPU nor in a wrapped call, not yet classified */
+    uint64_t last_run_delay; /* schedstat run_delay at the last split of the rest, UINT64_MAX = none */
+    uint64_t run_owed_ns;    /* runnable time counted before run_delay did (see the split) */
     uint32_t episode_seq;  /* block_seq of the cached stack, 0 = none */
     uint32_t nframes;
     uint32_t flags;
@@ -89,6 +92,20 @@ static char thread_state_letter(pid_t tid)
         return 0;
     const char *paren = strrchr(buf, ')'); /* the name may contain spaces and parentheses */
     return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+/* The time a thread has spent waiting on a run queue (ns, from /proc/.../schedstat: "on-CPU
+ * run_delay slices"), or UINT64_MAX when the kernel does not keep it. */
+static uint64_t thread_run_delay_ns(pid_t tid)
+{
+    char path[64], buf[128];
+    snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", (int)tid);
+    if (procfs_read(path, buf, sizeof(buf)) <= 0)
+        return UINT64_MAX;
+    unsigned long long on_cpu, delay;
+    if (sscanf(buf, "%llu %llu", &on_cpu, &delay) != 2)
+        return UINT64_MAX;
+    return (uint64_t)delay;
 }
 
 static struct wall_view *view_for(size_t slot)
@@ -218,18 +235,24 @@ static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, ui
     uint64_t start, total, sampled;
     if (read_block_state(ts, &seq, &start, &total, &sampled) != 0)
         return; /* extremely busy with short calls; the next tick accounts for it */
-    if ((seq & 1) && !claim_call(ts, seq))
+    /* A call in progress that began before this tick's time is claimed: from now on the ticks
+     * account for all of it. One that began after `now` (read before the loop over threads) is
+     * left alone: this tick has none of its time to count. */
+    int in_call = (seq & 1) && start < now;
+    if (in_call && !claim_call(ts, seq))
         return; /* the call is ending unclaimed: its wrapper samples it; the next tick does the rest */
+    int same_thread = v->tid == ts->tid && v->generation == ts->generation && v->last_ns;
     /* Blocked in the same call since the previous tick: it cannot have used CPU, so save the
      * clock read (a system call) for the many idle threads of big programs. */
-    int same_call = (seq & 1) && seq == v->inprog_seq && v->tid == ts->tid && v->last_ns;
+    int same_call = in_call && seq == v->inprog_seq && same_thread;
     uint64_t cpu = same_call ? v->last_cpu_ns : thread_cpu_ns(ts->tid);
-    if (v->tid != ts->tid || v->last_ns == 0) { /* first tick of this thread (or slot reused) */
+    if (!same_thread) { /* first tick of this thread (or slot reused, or after a pause) */
         uint64_t *frames = v->frames;
-        *v = (struct wall_view){.tid = ts->tid, .last_ns = now, .frames = frames,
-                                .last_cpu_ns = cpu == UINT64_MAX ? 0 : cpu, .last_total = total,
-                                .last_sampled = sampled};
-        if (seq & 1) {
+        *v = (struct wall_view){.tid = ts->tid, .generation = ts->generation, .last_ns = now,
+                                .frames = frames, .last_cpu_ns = cpu == UINT64_MAX ? 0 : cpu,
+                                .last_total = total, .last_sampled = sampled,
+                                .last_run_delay = thread_run_delay_ns(ts->tid)};
+        if (in_call) {
             v->inprog_seq = seq;
             v->inprog_counted = now > start ? now - start : 0;
         }
@@ -250,7 +273,7 @@ static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, ui
         ended_seq = v->inprog_seq;
     }
     uint64_t current = 0;
-    if (seq & 1) {
+    if (in_call) {
         uint64_t from = start > v->last_ns ? start : v->last_ns;
         current = now > from ? now - from : 0;
         v->inprog_counted = (seq == v->inprog_seq ? v->inprog_counted : 0) + current;
@@ -277,55 +300,84 @@ static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, ui
                 push_sample(ts, FMT_KIND_WALL_OFF, v, NULL, 0, 0, w, rel_now);
         }
     }
-    if (current && (v->episode_seq == seq || unwind_blocked(ts, seq, v) == 0)) {
-        uint64_t w = take_periods(&v->carry_ns, current, period);
-        if (w)
-            push_sample(ts, FMT_KIND_WALL_OFF, v, v->frames, v->nframes, v->flags, w, rel_now);
+    if (current) {
+        if (v->episode_seq == seq || unwind_blocked(ts, seq, v) == 0) {
+            uint64_t w = take_periods(&v->carry_ns, current, period);
+            if (w)
+                push_sample(ts, FMT_KIND_WALL_OFF, v, v->frames, v->nframes, v->flags, w, rel_now);
+        } else {
+            /* It ended before we could unwind it: its wrapper added all its time to the total,
+             * so this part comes back at the next tick with the finished calls (stackless). */
+            v->inprog_counted -= current;
+            current = 0;
+        }
     }
 
     /* The rest of the interval, neither running nor in a wrapped call, was spent waiting for a
-     * CPU (runnable) or blocked in a call we do not wrap; the scheduler state tells which. It is
-     * only read once the rests add up to half a period: small rests are kept, not dropped (a
-     * thread preempted for 3 ms of every 10 ms tick would otherwise lose all that time at
-     * 100 Hz), and classified together by the state seen then. */
+     * CPU (runnable) or blocked in a call we do not wrap. Rests are carried until they add up to
+     * half a period, not dropped (a thread preempted 3 ms of every 10 ms tick would lose all that
+     * time at 100 Hz), and split then, so that /proc is read only for threads that had such time
+     * (a read per thread and tick would cost programs with many threads). */
     uint64_t accounted = cpu_d + finished + current + by_wrappers;
     v->rest_carry_ns += dt > accounted ? dt - accounted : 0;
     if (v->rest_carry_ns < period / 2)
         return;
     uint64_t rest = v->rest_carry_ns;
     v->rest_carry_ns = 0;
-    if (seq & 1) {
-        /* It is blocked in a wrapped call now, so the rest came before the call began: time it
-         * was runnable (or in an unwrapped call), with no stack we could take without a signal,
-         * which a blocked thread must not get. */
-        uint64_t w = take_periods(&v->run_carry_ns, rest, period);
-        if (w)
-            push_sample(ts, FMT_KIND_WALL_RUNNABLE, v, NULL, 0, 0, w, rel_now);
+    /* Which part was runnable: the kernel counts the time each thread waited on a run queue
+     * (schedstat's run_delay), but only when the wait ends. A thread blocked now (in a wrapped
+     * call, or state S/D) has no wait pending, so since the previous split at most that much of
+     * the rest was runnable and the remainder blocked in an unwrapped call (what run_delay adds
+     * beyond the rest is the wake-up latency at the end of wrapped calls, which their durations
+     * already count). A runnable thread (R) may be waiting right now, uncounted yet: its rest is
+     * runnable, and what run_delay does not cover yet is owed, deducted when it arrives. Without
+     * schedstat: runnable if R or in a wrapped call, blocked if S or D. */
+    uint64_t delay = thread_run_delay_ns(ts->tid), d = UINT64_MAX;
+    if (delay != UINT64_MAX && v->last_run_delay != UINT64_MAX) {
+        d = delay > v->last_run_delay ? delay - v->last_run_delay : 0;
+        uint64_t paid = d < v->run_owed_ns ? d : v->run_owed_ns;
+        d -= paid;
+        v->run_owed_ns -= paid;
+    }
+    v->last_run_delay = delay;
+    char state = seq & 1 ? 'S' : thread_state_letter(ts->tid);
+    uint64_t runnable = 0;
+    if (state == 'R') {
+        runnable = rest;
+        if (d != UINT64_MAX && rest > d) {
+            /* Bounded: a thread found running after an unwrapped wait owes nothing real. */
+            v->run_owed_ns += rest - d;
+            if (v->run_owed_ns > 4 * period)
+                v->run_owed_ns = 4 * period;
+        }
+    } else if (state == 'S' || state == 'D') {
+        runnable = d != UINT64_MAX ? (d < rest ? d : rest) : (seq & 1) ? rest : 0;
+    }
+    uint64_t w = take_periods(&v->blank_carry_ns, rest - runnable, period);
+    if (w)
+        push_sample(ts, FMT_KIND_WALL_OFF, v, NULL, 0, 0, w, rel_now);
+    uint64_t periods = take_periods(&v->run_carry_ns, runnable, period);
+    if (!periods)
+        return;
+    if (state != 'R') {
+        /* Blocked now (in a wrapped call or not): no stack we could take without a signal, which
+         * a blocked thread must not get. */
+        push_sample(ts, FMT_KIND_WALL_RUNNABLE, v, NULL, 0, 0, periods, rel_now);
         return;
     }
-    char state = thread_state_letter(ts->tid);
-    if (state == 'S' || state == 'D') {
-        uint64_t w = take_periods(&v->blank_carry_ns, rest, period);
-        if (w)
-            push_sample(ts, FMT_KIND_WALL_OFF, v, NULL, 0, 0, w, rel_now);
-    } else if (state == 'R') {
-        uint64_t periods = take_periods(&v->run_carry_ns, rest, period);
-        /* One signal for any number of periods: the handler takes them all. The thread is
-         * runnable, so the signal is handled as soon as it runs, before it can block again. */
-        if (periods) {
-            atomic_fetch_add(&ts->runnable_periods, periods);
-            /* Queued with our marker (SI_QUEUE), so the handler can tell it from a host's. It
-             * may merge with a pending timer signal: any of our signals takes the periods. */
-            siginfo_t si;
-            memset(&si, 0, sizeof(si));
-            si.si_signo = SIGPROF;
-            si.si_code = SI_QUEUE;
-            si.si_pid = wl.pid;
-            si.si_uid = getuid();
-            si.si_value.sival_ptr = &sampler_signal_marker;
-            syscall(SYS_rt_tgsigqueueinfo, wl.pid, ts->tid, SIGPROF, &si);
-        }
-    }
+    /* One signal for any number of periods: the handler takes them all. The thread is runnable,
+     * so the signal is handled as soon as it runs, before it can block again. */
+    atomic_fetch_add(&ts->runnable_periods, periods);
+    /* Queued with our marker (SI_QUEUE), so the handler can tell it from a host's. It may merge
+     * with a pending timer signal: any of our signals takes the periods. */
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    si.si_signo = SIGPROF;
+    si.si_code = SI_QUEUE;
+    si.si_pid = wl.pid;
+    si.si_uid = getuid();
+    si.si_value.sival_ptr = &sampler_signal_marker;
+    syscall(SYS_rt_tgsigqueueinfo, wl.pid, ts->tid, SIGPROF, &si);
 }
 
 static void *wall_main(void *arg)
@@ -382,16 +434,72 @@ static int64_t offcpu_distance(struct thread_state *ts)
     return d < 1.0 ? 1 : (int64_t)d;
 }
 
+_Atomic uint64_t wall_resumed_ns;
+
+/* One sample of an unclaimed call: `periods` of weight on the stack the wrapper saved. Out of
+ * line and sized by the configured depth, so that the common exit (no sample due) costs no stack:
+ * wrappers may run on a host's small signal stack. ts->busy covers the unwind too (our SIGPROF
+ * handler drops rather than unwind inside it). */
+static __attribute__((noinline)) void push_unclaimed(struct thread_state *ts, uint64_t periods)
+{
+    unsigned depth = wl.max_depth;
+    if (!unwind_stack_has_room(ts, depth * sizeof(uint64_t)))
+        depth = 0; /* a host's small signal stack: the sample goes without a stack */
+    uint64_t frames[depth ? depth : 1];
+    unsigned flags = 0;
+    struct ring_sample s;
+    memset(&s, 0, sizeof(s));
+    ts->busy = 1;
+    atomic_signal_fence(memory_order_seq_cst);
+    /* block_ctx is the wrapper's, and stays so: until block_end returns, a host handler's
+     * wrapped call is nested and does not save its own. */
+    int n = 0;
+    if (depth)
+        n = unwind_from_context(&ts->block_ctx, ts, frames, (int)depth, &flags);
+    else
+        flags = FMT_STACK_UNWIND_ERROR;
+    if (n < 0)
+        n = 0;
+    if (flags & FMT_STACK_UNWIND_ERROR)
+        atomic_fetch_add_explicit(&ts->ctr.unwind_failed, 1, memory_order_relaxed);
+    if (flags & FMT_STACK_TRUNCATED)
+        atomic_fetch_add_explicit(&ts->ctr.truncated, 1, memory_order_relaxed);
+    if (n > 0)
+        frames[0] -= 1; /* inside the wrapper's call, as the wall thread stores it */
+    sampler_tag_region(ts, &s);
+    s.kind = FMT_KIND_WALL_OFF;
+    s.tid = (uint32_t)ts->tid;
+    s.nframes = (uint32_t)n;
+    s.flags = flags;
+    s.weight = periods;
+    s.time_ns = sampler_now_ns();
+    int r = ring_put(ts->ring, &s, sizeof(s), frames, (size_t)n * sizeof(uint64_t));
+    atomic_signal_fence(memory_order_seq_cst);
+    ts->busy = 0;
+    if (r == 0) {
+        atomic_fetch_add_explicit(&ts->ctr.samples, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&ts->ctr.weight, periods, memory_order_relaxed);
+    } else {
+        atomic_fetch_add_explicit(&ts->ctr.dropped, 1, memory_order_relaxed);
+    }
+}
+
 /* Blocked calls shorter than the gap between two ticks are sampled by time on the blocked thread
  * itself, like bytes in allocation mode: a countdown through exponential distances of mean one
  * period, each distance crossed one period of weight. A fixed countdown would alias with a
- * program's rhythm (a 7 ms wait every 10 ms); exponential distances keep the estimate unbiased
- * whatever the calls' lengths and spacing. Called by the wrapper on its way out (ordinary
- * context, or a host signal handler's): block_ctx still describes the wrapper's frame. */
-void wall_sample_unclaimed(struct thread_state *ts, uint64_t ns)
+ * program's rhythm (waits of two kinds alternating); exponential distances keep the estimate
+ * unbiased whatever the calls' lengths and spacing. Called by the wrapper on its way out
+ * (ordinary context, or a host signal handler's). Time before the last resume (prof_start after
+ * prof_stop) is not the profile's. */
+void wall_sample_unclaimed(struct thread_state *ts, uint64_t start_ns, uint64_t end_ns)
 {
-    if (atomic_load_explicit(&prof_paused, memory_order_relaxed) || wl.hz == 0)
+    if (atomic_load(&prof_paused) || wl.hz == 0)
         return;
+    uint64_t resumed = atomic_load(&wall_resumed_ns);
+    uint64_t from = start_ns > resumed ? start_ns : resumed;
+    if (end_ns <= from)
+        return;
+    uint64_t ns = end_ns - from;
     if (ts->offcpu_rng == 0) {
         ts->offcpu_rng = ((uint64_t)ts->tid * 0x9e3779b97f4a7c15ull) ^ mono_ns() ^ 1;
         ts->offcpu_countdown_ns = offcpu_distance(ts);
@@ -409,34 +517,7 @@ void wall_sample_unclaimed(struct thread_state *ts, uint64_t ns)
         atomic_fetch_add_explicit(&ts->ctr.dropped, 1, memory_order_relaxed);
         return;
     }
-    uint64_t frames[PROF_MAX_DEPTH_LIMIT];
-    ucontext_t ctx = ts->block_ctx;
-    unsigned flags = 0;
-    int n = unwind_from_context(&ctx, ts, frames, (int)wl.max_depth, &flags);
-    if (n < 0)
-        n = 0;
-    if (n > 0)
-        frames[0] -= 1; /* inside the wrapper's call, as the wall thread stores it */
-    struct ring_sample s;
-    memset(&s, 0, sizeof(s));
-    sampler_tag_region(ts, &s);
-    s.kind = FMT_KIND_WALL_OFF;
-    s.tid = (uint32_t)ts->tid;
-    s.nframes = (uint32_t)n;
-    s.flags = flags;
-    s.weight = periods;
-    s.time_ns = sampler_now_ns();
-    ts->busy = 1;
-    atomic_signal_fence(memory_order_seq_cst);
-    int r = ring_put(ts->ring, &s, sizeof(s), frames, (size_t)n * sizeof(uint64_t));
-    atomic_signal_fence(memory_order_seq_cst);
-    ts->busy = 0;
-    if (r == 0) {
-        atomic_fetch_add_explicit(&ts->ctr.samples, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&ts->ctr.weight, periods, memory_order_relaxed);
-    } else {
-        atomic_fetch_add_explicit(&ts->ctr.dropped, 1, memory_order_relaxed);
-    }
+    push_unclaimed(ts, periods);
 }
 
 int wall_start(const struct prof_config *cfg)

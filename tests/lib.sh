@@ -250,6 +250,16 @@ assert_ge() {
     fi
 }
 
+# assert_le ACTUAL MAX MSG: ACTUAL <= MAX.
+assert_le() {
+    local actual=$1 max=$2 msg=$3
+    if awk -v a="$actual" -v m="$max" 'BEGIN { exit !(a ~ /^-?[0-9.]+$/ && a + 0 <= m + 0) }'; then
+        ok "$msg: $actual (<= $max)"
+    else
+        fail "$msg: got $actual, expected <= $max"
+    fi
+}
+
 # ---- profdiff ----
 
 # diff_rc OUT ARGS...: "$PROFDIFF" ARGS with stdout to OUT (stderr to OUT.err); sets rc.

@@ -12,6 +12,10 @@
  *   clock_nanosleep(), select() and epoll_wait() with 300 ms timeouts: full time, no EINTR
  *   pthread_cond_timedwait() with a 300 ms deadline returns ETIMEDOUT after >= 300 ms
  *   a blocking read() of a pipe written 200 ms later returns that data
+ *   (main thread only) a SIGUSR1 handler running on a small sigaltstack (8 KiB, the historic
+ *   SIGSTKSZ, or room for two of this machine's signal frames and 2 KiB if that is more) sleeps
+ *   300 us, 200 times: the wrapped nanosleep, and a profiler's signal arriving meanwhile, must
+ *   fit in what is left of that stack
  * Prints "wall_host: FAIL ..." for each violation and "wall_host: ok CHECKS checks" at the end;
  * exit status 0 only if every check held.
  */
@@ -19,6 +23,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -198,6 +203,60 @@ static void run_checks(const char *who)
     close(fds[1]);
 }
 
+/* A host's signal handler on a small alternate stack that makes a wrapped blocking call. */
+static atomic_int altstack_sleeps;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    struct timespec t = {0, 300000};
+    int saved = errno;
+    if (nanosleep(&t, NULL) == 0)
+        atomic_fetch_add(&altstack_sleeps, 1);
+    errno = saved;
+}
+
+static void check_altstack(void)
+{
+    size_t size = 8192;
+#ifdef _SC_MINSIGSTKSZ
+    long frame = sysconf(_SC_MINSIGSTKSZ); /* the kernel's signal frame here (AVX-512: ~3.4 KiB) */
+    if (frame > 0 && 2 * (size_t)frame + 2048 > size)
+        size = 2 * (size_t)frame + 2048;
+#endif
+    static char altstack[65536] __attribute__((aligned(16)));
+    if (size > sizeof(altstack))
+        size = sizeof(altstack);
+    /* The top part of the buffer, so that running past the bottom of the stack lands in the rest
+     * of it rather than in other data: a crash would then be an unnoticed overwrite; instead the
+     * guard below must still hold its pattern afterwards. */
+    memset(altstack, 0x5a, sizeof(altstack) - size);
+    stack_t ss = {.ss_sp = altstack + sizeof(altstack) - size, .ss_size = size, .ss_flags = 0};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_usr1;
+    sa.sa_flags = SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    if (sigaltstack(&ss, NULL) != 0 || sigaction(SIGUSR1, &sa, NULL) != 0) {
+        check(0, "main", "sigaltstack/sigaction setup", 0, -1, errno);
+        return;
+    }
+    uint64_t t0 = now_ns();
+    for (int i = 0; i < 200; i++)
+        raise(SIGUSR1);
+    size_t below = sizeof(altstack) - size, intact = 0;
+    while (intact < below && altstack[below - 1 - intact] == 0x5a)
+        intact++;
+    check(atomic_load(&altstack_sleeps) == 200 && intact == below, "main",
+          "a SIGUSR1 handler on a small sigaltstack sleeps 300 us, 200 times, within the stack",
+          ms_since(t0), atomic_load(&altstack_sleeps), 0);
+    if (intact != below)
+        printf("wall_host: the handler ran %zu bytes past the bottom of its %zu-byte stack\n",
+               below - intact, size);
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, NULL);
+}
+
 static void *checker(void *arg)
 {
     run_checks(arg);
@@ -223,6 +282,7 @@ int main(void)
         return 2;
     }
     run_checks("main");
+    check_altstack();
     pthread_join(other, NULL);
     atomic_store(&stop_spinning, 1);
     pthread_join(spin, NULL);
