@@ -85,6 +85,7 @@ struct thread_state {
     volatile sig_atomic_t busy; /* inside the handler or a ring producer: nested signals drop */
     struct ring *ring;
     uintptr_t stack_lo, stack_hi; /* for the frame-pointer walk's bounds checks */
+    uintptr_t altstack_lo, altstack_hi; /* the program's sigaltstack on this thread, 0 = none */
     _Atomic int armed;          /* 1 while a timer is armed; whoever clears it disarms */
     int timer_kind;             /* FMT_TIMER_* armed for this thread */
     int perf_fd;
@@ -171,8 +172,9 @@ PROF_INTERNAL void unwind_modules_changed(void);
 PROF_INTERNAL int unwind_from_context(ucontext_t *ctx, const struct thread_state *ts,
                                       uint64_t *pcs, int max, unsigned *flags);
 /* [AS-SAFE] Whether the stack we run on has room for a sample: `pcs_bytes` of addresses plus the
- * unwinder's own frames. False only on a signal alternate stack too small for it (a host's
- * handler on an 8 KiB sigaltstack, where the kernel's signal frame alone takes ~3 KiB); the
+ * unwinder's own frames. False on the program's signal alternate stack (its bounds recorded by
+ * our sigaltstack wrapper) or the thread's own stack when too little of it is left (a host's
+ * handler on an 8 KiB sigaltstack, where the kernel's signal frame alone takes ~3.4 KiB); the
  * caller then records the sample without a stack rather than overflow the host's stack. */
 PROF_INTERNAL int unwind_stack_has_room(const struct thread_state *ts, size_t pcs_bytes);
 

@@ -19,6 +19,22 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+/* The program's alternate signal stack, recorded per thread so that our handlers can tell, with
+ * plain reads, how much of it is left (unwind_stack_has_room): a handler of the host's on a small
+ * sigaltstack may be interrupted by ours, or call a wrapped blocking call. glibc's sigaltstack is
+ * the bare system call; so is this. */
+EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
+{
+    long r = syscall(SYS_sigaltstack, ss, old);
+    struct thread_state *ts = tls_thread;
+    if (r == 0 && ss && ts) {
+        int off = ss->ss_flags & SS_DISABLE;
+        ts->altstack_lo = off ? 0 : (uintptr_t)ss->ss_sp;
+        ts->altstack_hi = off ? 0 : (uintptr_t)ss->ss_sp + ss->ss_size;
+    }
+    return (int)r;
+}
+
 EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     if (sig != SIGPROF || !preload_profiling_on())

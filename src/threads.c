@@ -91,6 +91,7 @@ struct thread_state *threads_register_self(void)
     ts->tid = (pid_t)syscall(SYS_gettid);
     ts->generation++;
     ts->internal = 0;
+    ts->altstack_lo = ts->altstack_hi = 0; /* a new thread has none */
     ts->block_depth = 0;
     atomic_store(&ts->block_seq, 0);
     atomic_store(&ts->stack_reader, 0);

@@ -260,22 +260,20 @@ int unwind_from_signal(void *ucontext, const struct thread_state *ts, uint64_t *
     }
 }
 
-/* The CFI walker's frame is ~2 KiB; the rest is margin for what it calls and for a nested
- * signal's kernel frame. */
+/* unwind_cfi's frame is ~2 KiB and what it calls is small; the rest is margin, for a nested
+ * signal's kernel frame above all. */
 #define UNWIND_STACK_NEED 6144
 
 int unwind_stack_has_room(const struct thread_state *ts, size_t pcs_bytes)
 {
-    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0), need = pcs_bytes + UNWIND_STACK_NEED;
+    /* The alternate stack first: a program may place it inside its thread's stack (a local
+     * array), and inside a handler with SS_AUTODISARM the kernel no longer reports it. */
+    if (sp >= ts->altstack_lo && sp < ts->altstack_hi)
+        return sp - ts->altstack_lo >= need;
     if (sp >= ts->stack_lo && sp < ts->stack_hi)
-        return 1; /* the thread's own stack */
-    /* Elsewhere: a signal alternate stack (known bounds) or a stack we know nothing of (a
-     * coroutine's, usually large), which is trusted. sigaltstack() is a plain system call. */
-    stack_t ss;
-    if (sigaltstack(NULL, &ss) != 0 || !(ss.ss_flags & SS_ONSTACK))
-        return 1;
-    uintptr_t lo = (uintptr_t)ss.ss_sp;
-    return sp > lo && sp - lo >= pcs_bytes + UNWIND_STACK_NEED;
+        return sp - ts->stack_lo >= need;
+    return 1; /* a stack we know nothing of (a coroutine's, usually large): trusted */
 }
 
 int unwind_from_context(ucontext_t *ctx, const struct thread_state *ts, uint64_t *pcs, int max,

@@ -50,8 +50,10 @@ struct wall_view {
     uint64_t inprog_counted; /* its time already accounted for */
     uint64_t run_carry_ns; /* runnable time not yet worth a whole period */
     uint64_t rest_carry_ns; /* time neither on CPU nor in a wrapped call, not yet classified */
-    uint64_t last_run_delay; /* schedstat run_delay at the last split of the rest, UINT64_MAX = none */
-    uint64_t run_owed_ns;    /* runnable time counted before run_delay did (see the split) */
+    uint64_t last_run_delay; /* schedstat run_delay at the last read, UINT64_MAX = none */
+    uint64_t run_delay_read_ns; /* when it was read */
+    uint64_t undecided_ns;   /* rest of a runnable thread that run_delay did not cover yet */
+    uint64_t undecided_since_ns;
     uint32_t episode_seq;  /* block_seq of the cached stack, 0 = none */
     uint32_t nframes;
     uint32_t flags;
@@ -103,8 +105,8 @@ static uint64_t thread_run_delay_ns(pid_t tid)
     if (procfs_read(path, buf, sizeof(buf)) <= 0)
         return UINT64_MAX;
     unsigned long long on_cpu, delay;
-    if (sscanf(buf, "%llu %llu", &on_cpu, &delay) != 2)
-        return UINT64_MAX;
+    if (sscanf(buf, "%llu %llu", &on_cpu, &delay) != 2 || on_cpu == 0)
+        return UINT64_MAX; /* absent, or "0 0 0": a kernel that does not keep sched_info */
     return (uint64_t)delay;
 }
 
@@ -241,7 +243,10 @@ static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, ui
     int in_call = (seq & 1) && start < now;
     if (in_call && !claim_call(ts, seq))
         return; /* the call is ending unclaimed: its wrapper samples it; the next tick does the rest */
-    int same_thread = v->tid == ts->tid && v->generation == ts->generation && v->last_ns;
+    /* A resume since the previous tick (prof_stop then prof_start in between) starts afresh:
+     * the interval holds paused time. */
+    int same_thread = v->tid == ts->tid && v->generation == ts->generation && v->last_ns &&
+                      atomic_load_explicit(&wall_resumed_ns, memory_order_relaxed) < v->last_ns;
     /* Blocked in the same call since the previous tick: it cannot have used CPU, so save the
      * clock read (a system call) for the many idle threads of big programs. */
     int same_call = in_call && seq == v->inprog_seq && same_thread;
@@ -251,7 +256,8 @@ static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, ui
         *v = (struct wall_view){.tid = ts->tid, .generation = ts->generation, .last_ns = now,
                                 .frames = frames, .last_cpu_ns = cpu == UINT64_MAX ? 0 : cpu,
                                 .last_total = total, .last_sampled = sampled,
-                                .last_run_delay = thread_run_delay_ns(ts->tid)};
+                                .last_run_delay = thread_run_delay_ns(ts->tid),
+                                .run_delay_read_ns = now};
         if (in_call) {
             v->inprog_seq = seq;
             v->inprog_counted = now > start ? now - start : 0;
@@ -307,9 +313,9 @@ static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, ui
                 push_sample(ts, FMT_KIND_WALL_OFF, v, v->frames, v->nframes, v->flags, w, rel_now);
         } else {
             /* It ended before we could unwind it: its wrapper added all its time to the total,
-             * so this part comes back at the next tick with the finished calls (stackless). */
+             * so this part comes back at the next tick with the finished calls (stackless). It
+             * stays in this tick's accounted time, or it would be counted twice. */
             v->inprog_counted -= current;
-            current = 0;
         }
     }
 
@@ -320,38 +326,47 @@ static void sample_thread(size_t slot, struct thread_state *ts, uint64_t now, ui
      * (a read per thread and tick would cost programs with many threads). */
     uint64_t accounted = cpu_d + finished + current + by_wrappers;
     v->rest_carry_ns += dt > accounted ? dt - accounted : 0;
-    if (v->rest_carry_ns < period / 2)
+    int aged = v->undecided_ns && now - v->undecided_since_ns > 4 * period;
+    if (v->rest_carry_ns < period / 2 && !aged) {
+        /* Nothing to split: now and then, move the run_delay baseline up, so that a later split
+         * does not take the wake-up latencies of many wrapped calls for a runnable rest. */
+        if (v->rest_carry_ns < period / 16 && v->undecided_ns == 0 && !same_call &&
+            now - v->run_delay_read_ns > 16 * period) {
+            v->last_run_delay = thread_run_delay_ns(ts->tid);
+            v->run_delay_read_ns = now;
+        }
         return;
-    uint64_t rest = v->rest_carry_ns;
+    }
+    uint64_t rest = v->rest_carry_ns + v->undecided_ns;
+    int had_undecided = v->undecided_ns != 0;
     v->rest_carry_ns = 0;
+    v->undecided_ns = 0;
     /* Which part was runnable: the kernel counts the time each thread waited on a run queue
-     * (schedstat's run_delay), but only when the wait ends. A thread blocked now (in a wrapped
-     * call, or state S/D) has no wait pending, so since the previous split at most that much of
-     * the rest was runnable and the remainder blocked in an unwrapped call (what run_delay adds
-     * beyond the rest is the wake-up latency at the end of wrapped calls, which their durations
-     * already count). A runnable thread (R) may be waiting right now, uncounted yet: its rest is
-     * runnable, and what run_delay does not cover yet is owed, deducted when it arrives. Without
+     * (schedstat's run_delay), but only when the wait ends. Since the previous read, at most
+     * that much of the rest was runnable (what run_delay adds beyond it is the wake-up latency at
+     * the end of wrapped calls, which their durations already count). The remainder was blocked
+     * in an unwrapped call if the thread is blocked now (in a wrapped call, or state S/D: no
+     * wait pending); a runnable thread (R) may be waiting right now, uncounted yet, so its
+     * remainder stays undecided until run_delay covers it or the thread is seen blocked (or 4
+     * periods have passed: a wait would have ended by then, so it was blocked time). Without
      * schedstat: runnable if R or in a wrapped call, blocked if S or D. */
     uint64_t delay = thread_run_delay_ns(ts->tid), d = UINT64_MAX;
-    if (delay != UINT64_MAX && v->last_run_delay != UINT64_MAX) {
+    if (delay != UINT64_MAX && v->last_run_delay != UINT64_MAX)
         d = delay > v->last_run_delay ? delay - v->last_run_delay : 0;
-        uint64_t paid = d < v->run_owed_ns ? d : v->run_owed_ns;
-        d -= paid;
-        v->run_owed_ns -= paid;
-    }
     v->last_run_delay = delay;
+    v->run_delay_read_ns = now;
     char state = seq & 1 ? 'S' : thread_state_letter(ts->tid);
     uint64_t runnable = 0;
-    if (state == 'R') {
-        runnable = rest;
-        if (d != UINT64_MAX && rest > d) {
-            /* Bounded: a thread found running after an unwrapped wait owes nothing real. */
-            v->run_owed_ns += rest - d;
-            if (v->run_owed_ns > 4 * period)
-                v->run_owed_ns = 4 * period;
+    if (d == UINT64_MAX) {
+        runnable = state == 'R' || (seq & 1) ? rest : 0;
+    } else {
+        runnable = d < rest ? d : rest;
+        if (state == 'R' && !aged && rest > runnable) {
+            if (!had_undecided)
+                v->undecided_since_ns = now;
+            v->undecided_ns = rest - runnable;
+            rest = runnable;
         }
-    } else if (state == 'S' || state == 'D') {
-        runnable = d != UINT64_MAX ? (d < rest ? d : rest) : (seq & 1) ? rest : 0;
     }
     uint64_t w = take_periods(&v->blank_carry_ns, rest - runnable, period);
     if (w)

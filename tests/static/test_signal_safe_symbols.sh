@@ -8,9 +8,7 @@ objdir="$PROF_BUILD/src/CMakeFiles/prof_rt.dir"
 # but outside the handler's call graph; they are listed explicitly.
 declare -A allow=(
   [sampler.c.o]="_GLOBAL_OFFSET_TABLE_ __errno_location clock_gettime memset memcpy ring_put unwind_from_signal unwind_stack_has_room sigaction sigemptyset getpid signals_real_sigaction __stack_chk_fail"
-  # sigaltstack: not on POSIX's list, but glibc's is the bare system call (reads the kernel's
-  # per-thread record, no lock, no errno on the path we use).
-  [unwind.c.o]="_GLOBAL_OFFSET_TABLE_ __stack_chk_fail memset memcpy cfi_current cfi_refresh cfi_readers sigaltstack"
+  [unwind.c.o]="_GLOBAL_OFFSET_TABLE_ __stack_chk_fail memset memcpy cfi_current cfi_refresh cfi_readers"
   [ring.c.o]="_GLOBAL_OFFSET_TABLE_ memcpy mmap munmap __stack_chk_fail"
 )
 status=0
