@@ -194,6 +194,18 @@ broken:
     return 0;
 }
 
+/* The upper bound of the stack sp is on, for the walks' reads. On the program's alternate signal
+ * stack it is that stack's top, so a walk never reads between it and the thread's stack (unmapped
+ * gaps, other data) and ends at the signal frame, whose interrupted code is elsewhere. */
+static uint64_t stack_top(const struct thread_state *ts, uint64_t sp)
+{
+    if (!ts)
+        return 0;
+    if (sp >= ts->altstack_lo && sp < ts->altstack_hi)
+        return ts->altstack_hi;
+    return ts->stack_hi;
+}
+
 static int unwind_cfi(const ucontext_t *uc, const struct thread_state *ts, int signal_frame,
                       uint64_t *pcs, int max, unsigned *flags)
 {
@@ -204,7 +216,7 @@ static int unwind_cfi(const ucontext_t *uc, const struct thread_state *ts, int s
     struct regs r = {(uint64_t)uc->uc_mcontext.gregs[REG_RIP],
                      (uint64_t)uc->uc_mcontext.gregs[REG_RSP],
                      (uint64_t)uc->uc_mcontext.gregs[REG_RBP]};
-    uint64_t lo = r.sp, hi = ts ? ts->stack_hi : 0;
+    uint64_t lo = r.sp, hi = stack_top(ts, r.sp);
     int n = 0;
     pcs[n++] = r.pc;
     if (hi <= lo) { /* stack bounds unknown, or on another stack: only the leaf is safe */
@@ -233,7 +245,7 @@ static int unwind_fp(const ucontext_t *uc, const struct thread_state *ts, uint64
 {
     uint64_t fp = (uint64_t)uc->uc_mcontext.gregs[REG_RBP];
     uint64_t sp = (uint64_t)uc->uc_mcontext.gregs[REG_RSP];
-    uint64_t hi = ts ? ts->stack_hi : 0;
+    uint64_t hi = stack_top(ts, sp);
     int n = 0;
     pcs[n++] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
     while (n < max) {
