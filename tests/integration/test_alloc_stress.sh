@@ -6,7 +6,8 @@
 # zeroing and realloc contents itself; here it must run clean under the profiler, and since it
 # frees everything, none of its stacks may be live at exit (every sampled free matched).
 # The one exception: keep_after_failed_grow keeps 512 x 64 KiB blocks whose realloc failed. A failed
-# realloc leaves its block allocated, so they must be live at exit: 32 MiB +-10 %. Sampling noise
+# realloc leaves its block allocated, so they must be live at exit: 32 MiB within 6 standard errors
+# (+-20 % at the sparse rate, +-10 % at the dense one). Sampling noise
 # (rate R, block B, N blocks): relative standard error sqrt((1-p)/(N p)) with p = 1 - exp(-B/R):
 # 3.4 % at R = 64 KiB, ~0 at R = 2 KiB.
 # shellcheck source=tests/lib.sh
@@ -16,8 +17,8 @@ need_built alloc_stress
 
 "$EXAMPLES/alloc_stress" 20000 >"$TEST_TMP/plain.out" || fail "alloc_stress fails even without the profiler"
 
-run() { # NAME ITERATIONS: profile one run with the PROF_* the caller set, check it
-    local name=$1 iters=$2 out=$TEST_TMP/$1.prof rc=0
+run() { # NAME ITERATIONS KEPT_TOLERANCE_PCT: profile one run with the PROF_* the caller set, check it
+    local name=$1 iters=$2 tol_pct=$3 out=$TEST_TMP/$1.prof rc=0
     profile "$out" "$EXAMPLES/alloc_stress" "$iters" >"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" || rc=$?
     cat "$TEST_TMP/$name.err" >&2
     ((rc == 0)) || fail "$name: alloc_stress exited with $rc under the profiler"
@@ -39,8 +40,9 @@ run() { # NAME ITERATIONS: profile one run with the PROF_* the caller set, check
     local want=$((512 * 65536)) kept
     kept=$(alloc_rows 'Live at exit (leaks), by stack' "$TEST_TMP/$name.txt" |
         awk -F'\t' '{ split($4, f, " "); if (f[1] == "keep_after_failed_grow") s += $1 } END { print s + 0 }')
-    assert_near "$kept" "$want" $((want / 10)) "$name: live bytes of the blocks whose realloc failed"
+    assert_near "$kept" "$want" $((want * tol_pct / 100)) "$name: live bytes of the blocks whose realloc failed"
 }
 
-PROF_MODE=cpu,alloc PROF_ALLOC_RATE=65536 run cpu_alloc 100000
-PROF_MODE=alloc PROF_ALLOC_RATE=2048 run dense 10000
+# Tolerances: 6 standard errors (3.4 % at 64 KiB, 0.4 % at 2 KiB; see the top).
+PROF_MODE=cpu,alloc PROF_ALLOC_RATE=65536 run cpu_alloc 100000 20
+PROF_MODE=alloc PROF_ALLOC_RATE=2048 run dense 10000 10

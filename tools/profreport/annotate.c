@@ -169,7 +169,9 @@ int annotate_run(const struct prof_profile *p, const struct export_options *eo)
             *s = '\0';
     }
     int found = eo->source_dir && ann_find_remapped(eo->source_dir, recorded, path, sizeof(path)) == 0;
-    if (!found && recorded && ann_regular(recorded)) {
+    /* Only an absolute one: a relative path (a build with -fdebug-prefix-map=$PWD=.) would be
+     * looked up here, in whatever directory profreport runs in. */
+    if (!found && recorded && recorded[0] == '/' && ann_regular(recorded)) {
         snprintf(path, sizeof(path), "%s", recorded);
         found = 1;
     }
