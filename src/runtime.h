@@ -212,6 +212,10 @@ PROF_INTERNAL uint64_t sampler_now_ns(void); /* [AS-SAFE] monotonic ns since sta
 PROF_INTERNAL uint64_t sampler_start_ns(void); /* CLOCK_MONOTONIC at the start of the run */
 /* [AS-SAFE] Tags a sample with the thread's innermost region and marks its open calls sampled. */
 PROF_INTERNAL void sampler_tag_region(struct thread_state *ts, struct ring_sample *s);
+/* [AS-SAFE] Appends a sample and its s->nframes addresses to ts's ring and counts it in ts's
+ * counters (samples and weight, or dropped). The caller is the ring's one producer. */
+PROF_INTERNAL void sampler_push(struct thread_state *ts, const struct ring_sample *s,
+                                const uint64_t *pcs);
 /* timer_kind: FMT_KIND_* given to timer samples (WALL_ON when only wall mode is on). */
 PROF_INTERNAL void sampler_set_start(uint64_t mono_ns, unsigned max_depth, uint32_t timer_kind);
 extern _Atomic uint64_t sampler_no_thread; /* signals on threads without state */

@@ -62,7 +62,7 @@ void sampler_set_start(uint64_t mono_ns, unsigned max_depth, uint32_t timer_kind
     depth_limit = max_depth;
 }
 
-static void push(struct thread_state *ts, struct ring_sample *s, const uint64_t *pcs)
+void sampler_push(struct thread_state *ts, const struct ring_sample *s, const uint64_t *pcs)
 {
     if (ring_put(ts->ring, s, sizeof(*s), pcs, (size_t)s->nframes * sizeof(pcs[0])) == 0) {
         count(&ts->ctr.samples, 1);
@@ -109,12 +109,12 @@ static void take_sample(struct thread_state *ts, const siginfo_t *si, void *ucon
     if (weight) {
         s.kind = timer_sample_kind;
         s.weight = weight;
-        push(ts, &s, pcs);
+        sampler_push(ts, &s, pcs);
     }
     if (runnable) {
         s.kind = FMT_KIND_WALL_RUNNABLE;
         s.weight = runnable;
-        push(ts, &s, pcs);
+        sampler_push(ts, &s, pcs);
     }
 }
 

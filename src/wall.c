@@ -178,12 +178,7 @@ static void push_sample(struct thread_state *ts, uint32_t kind, const struct wal
     s.flags = flags;
     s.weight = weight;
     s.time_ns = now;
-    if (ring_put(wl.self->ring, &s, sizeof(s), frames, nframes * sizeof(uint64_t)) == 0) {
-        atomic_fetch_add_explicit(&wl.self->ctr.samples, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&wl.self->ctr.weight, weight, memory_order_relaxed);
-    } else {
-        atomic_fetch_add_explicit(&wl.self->ctr.dropped, 1, memory_order_relaxed);
-    }
+    sampler_push(wl.self, &s, frames);
 }
 
 static uint64_t mono_ns(void)
@@ -488,15 +483,9 @@ static __attribute__((noinline)) void push_unclaimed(struct thread_state *ts, ui
     s.flags = flags;
     s.weight = periods;
     s.time_ns = sampler_now_ns();
-    int r = ring_put(ts->ring, &s, sizeof(s), frames, (size_t)n * sizeof(uint64_t));
+    sampler_push(ts, &s, frames);
     atomic_signal_fence(memory_order_seq_cst);
     ts->busy = 0;
-    if (r == 0) {
-        atomic_fetch_add_explicit(&ts->ctr.samples, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&ts->ctr.weight, periods, memory_order_relaxed);
-    } else {
-        atomic_fetch_add_explicit(&ts->ctr.dropped, 1, memory_order_relaxed);
-    }
 }
 
 /* Blocked calls shorter than the gap between two ticks are sampled by time on the blocked thread

@@ -240,25 +240,22 @@ assert_near() {
     fi
 }
 
-# assert_ge ACTUAL MIN MSG: ACTUAL >= MIN.
-assert_ge() {
-    local actual=$1 min=$2 msg=$3
-    if awk -v a="$actual" -v m="$min" 'BEGIN { exit !(a ~ /^-?[0-9.]+$/ && a + 0 >= m + 0) }'; then
-        ok "$msg: $actual (>= $min)"
+# _assert_cmp ACTUAL OP BOUND MSG: ACTUAL OP BOUND for OP ">=" or "<=" (ACTUAL must be a number).
+_assert_cmp() {
+    local actual=$1 op=$2 bound=$3 msg=$4
+    if awk -v a="$actual" -v op="$op" -v b="$bound" 'BEGIN {
+            exit !(a ~ /^-?[0-9.]+$/ && (op == ">=" ? a + 0 >= b + 0 : a + 0 <= b + 0)) }'; then
+        ok "$msg: $actual ($op $bound)"
     else
-        fail "$msg: got $actual, expected >= $min"
+        fail "$msg: got $actual, expected $op $bound"
     fi
 }
 
+# assert_ge ACTUAL MIN MSG: ACTUAL >= MIN.
+assert_ge() { _assert_cmp "$1" ">=" "$2" "$3"; }
+
 # assert_le ACTUAL MAX MSG: ACTUAL <= MAX.
-assert_le() {
-    local actual=$1 max=$2 msg=$3
-    if awk -v a="$actual" -v m="$max" 'BEGIN { exit !(a ~ /^-?[0-9.]+$/ && a + 0 <= m + 0) }'; then
-        ok "$msg: $actual (<= $max)"
-    else
-        fail "$msg: got $actual, expected <= $max"
-    fi
-}
+assert_le() { _assert_cmp "$1" "<=" "$2" "$3"; }
 
 # ---- profdiff ----
 
